@@ -1,0 +1,86 @@
+"""The sieve worker: counts primes for other hosts on the lab network.
+
+Protocol, one request per connection, text lines:
+    request:  "n nthreads\n"
+    reply:    {"primes": 78498, "work": [[0, 819], [1, 180]]}\n
+          or  {"error": "one line saying what is wrong"}\n
+work lists (thread number, k's processed) in the order the threads finished.
+
+Run:  python3 sieved.py        settings: SIEVE_PORT (2001), SIEVE_MAX_N, SIEVE_MAX_THREADS
+"""
+
+import json
+import logging
+import os
+import socket
+import sys
+import threading
+
+import sieve
+
+PORT = int(os.environ.get("SIEVE_PORT", "2001"))
+MAX_N = int(os.environ.get("SIEVE_MAX_N", str(10**8)))
+MAX_THREADS = int(os.environ.get("SIEVE_MAX_THREADS", "64"))
+REQUEST_LIMIT = 64  # bytes: a request line is two numbers
+
+log = logging.getLogger("sieved")
+
+
+def check(n, nthreads):
+    """Raise ValueError unless the worker would take this request."""
+    if not 2 <= n <= MAX_N:
+        raise ValueError(f"n must be from 2 to {MAX_N}, not {n}")
+    if not 1 <= nthreads <= MAX_THREADS:
+        raise ValueError(f"threads must be from 1 to {MAX_THREADS}, not {nthreads}")
+
+
+def answer(line):
+    """The reply (a dict) to one request line."""
+    try:
+        n, nthreads = (int(w) for w in line.split())
+    except ValueError:
+        return {"error": f"expected 'n nthreads', got {line.strip()[:40]!r}"}
+    try:
+        check(n, nthreads)
+    except ValueError as e:
+        return {"error": str(e)}
+    count, work = sieve.count_primes(n, nthreads)
+    return {"primes": count, "work": work}
+
+
+def handle(conn, addr):
+    who = f"{addr[0]}:{addr[1]}"
+    try:
+        with conn, conn.makefile("rb") as f:
+            line = f.readline(REQUEST_LIMIT).decode("ascii", "replace")
+            reply = answer(line)
+            log.info("%s asked %r: %s", who, line.strip(), reply.get("error") or f"{reply['primes']} primes")
+            conn.sendall(json.dumps(reply).encode() + b"\n")
+    except Exception as e:
+        log.warning("%s dropped: %s", who, e)
+
+
+def ask(host, port, n, nthreads, timeout=600):
+    """Ask the worker on host; return (count, work). Raises OSError or ValueError."""
+    with socket.create_connection((host, port), timeout=timeout) as s, s.makefile("rb") as f:
+        s.sendall(f"{n} {nthreads}\n".encode())
+        line = f.readline()
+    if not line:
+        raise ValueError(f"the worker on {host} closed without answering")
+    reply = json.loads(line)
+    if "error" in reply:
+        raise ValueError(f"the worker on {host} says: {reply['error']}")
+    return reply["primes"], [tuple(w) for w in reply["work"]]
+
+
+def main():
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(message)s", stream=sys.stdout)
+    listener = socket.create_server(("", PORT))
+    log.info("%s: sieve worker listening on port %d", socket.gethostname(), PORT)
+    while True:
+        conn, addr = listener.accept()
+        threading.Thread(target=handle, args=(conn, addr), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
