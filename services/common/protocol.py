@@ -8,8 +8,11 @@ int) and sends its low byte, v mod 256, so an echo wraps past 255 while the
 final value the server prints stays exact.
 """
 
+import re
+
 LEAVE = 0
 MAX_K = 255
+NUMBER = re.compile(r"[+-]?[0-9]+")
 
 
 def parse_k(text):
@@ -17,10 +20,9 @@ def parse_k(text):
     word = text.strip()
     if not word:
         raise ValueError("empty line: type a number from 0 to 255 (0 to leave)")
-    try:
-        k = int(word)
-    except ValueError:
-        raise ValueError(f"{word!r} is not a number: type a number from 0 to 255 (0 to leave)") from None
+    if not NUMBER.fullmatch(word):
+        raise ValueError(f"{word!r} is not a number: type a number from 0 to 255 (0 to leave)")
+    k = int(word)
     if not 0 <= k <= MAX_K:
         raise ValueError(f"{k} is out of range: type a number from 0 to 255 (0 to leave)")
     return k

@@ -23,6 +23,8 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
+import protocol
+
 EOF = None  # what a step types for end of input
 HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*$")
 TOKEN_HELP = 'a number, "text", a wait like +0.5, a repeat like 3*1, or EOF'
@@ -70,18 +72,22 @@ def load(path):
 
 def parse(text, path="<scenario>"):
     sc = Scenario(path)
-    for lineno, line in enumerate(text.splitlines(), 1):
+    lines = text.splitlines()
+    expect_line = {}  # host -> the line of its first 'expect HOST v', for the error below
+    for lineno, line in enumerate(lines, 1):
         try:
             words = _split(line)
             if words:
                 _statement(sc, words)
+                for host in sc.expect_v:
+                    expect_line.setdefault(host, lineno)
         except ScenarioError as e:
             raise ScenarioError(f"{path}:{lineno}: {e}") from None
     if not sc.parts:
-        raise ScenarioError(f"{path}: no client parts (lines like 'u.v.w: 5 3 0')")
+        raise ScenarioError(f"{path}:{max(1, len(lines))}: no client parts (lines like 'u.v.w: 5 3 0')")
     for host in sc.expect_v:
         if host not in sc.parts:
-            raise ScenarioError(f"{path}: expect names {host}, which has no part")
+            raise ScenarioError(f"{path}:{expect_line[host]}: expect names {host}, which has no part")
     return sc
 
 
@@ -175,8 +181,6 @@ def _token(token):
         if seconds < 0:
             raise ScenarioError(f"a wait is +SECONDS, not {token!r}")
         return [("wait", seconds)]
-    try:
-        int(token)
-    except ValueError:
-        raise ScenarioError(f"{token!r} is not {TOKEN_HELP}") from None
+    if not protocol.NUMBER.fullmatch(token):
+        raise ScenarioError(f"{token!r} is not {TOKEN_HELP}")
     return [("type", token)]
