@@ -1,0 +1,107 @@
+"""Drive a lab of threadlab's under a project name of its own, with Compose v2."""
+
+import os
+import re
+import select
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ERASE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # Compose 2.26 erases lines even with --ansi never
+CLIENTS = {f"client{i}": host for i, host in enumerate(
+    ["u.v.w", "x.y.z", "r.s.t", "o.p.q", "l.m.n", "i.j.k", "f.g.h", "d.e.f"], 1)}
+
+
+def need_docker():
+    """Skip without a Docker engine, except in CI, where that is a failure."""
+    problem = None
+    if not shutil.which("docker"):
+        problem = "no docker command"
+    elif subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
+        problem = "the Docker engine does not answer"
+    elif subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0:
+        problem = "no Compose v2 (scripts/install-compose installs it)"
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"integration tests must run in CI: {problem}", pytrace=False)
+        pytest.skip(problem)
+
+
+class Lab:
+    def __init__(self, project, net, files=("docker-compose.yml",), profiles=("more", "serve"), **settings):
+        self.project = project
+        self.files = [a for f in files for a in ("-f", f)]
+        self.profiles = [a for p in profiles for a in ("--profile", p)]
+        self.env = dict(os.environ, LAB_NET=net, **settings)
+        self.env.pop("COMPOSE_PROJECT_NAME", None)
+
+    def compose(self, *args, check=True, timeout=300, **kw):
+        """Run docker compose on this lab; raise with its output when it fails."""
+        cmd = self.command("--ansi", "never", *args)
+        r = subprocess.run(cmd, cwd=ROOT, env=self.env, capture_output=True, text=True,
+                           timeout=timeout, **kw)
+        r.stdout = ERASE.sub("", r.stdout)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd[3:])} failed ({r.returncode}):\n{r.stdout}{r.stderr}")
+        return r
+
+    def command(self, *args):
+        """The command line a person would type for docker compose on this lab."""
+        return ["docker", "compose", "-p", self.project, *self.files, *self.profiles, *args]
+
+    def container(self, service):
+        cid = self.compose("ps", "-a", "-q", service).stdout.strip()
+        assert cid, f"no container for {service}"
+        return cid
+
+    def logs(self, service):
+        r = subprocess.run(["docker", "logs", self.container(service)], capture_output=True, text=True)
+        return r.stdout + r.stderr
+
+    def all_logs(self):
+        return self.compose("logs", "--no-color", check=False).stdout
+
+    def down(self):
+        self.compose("down", "-v", "--remove-orphans", "--timeout", "5", check=False)
+
+
+class Terminal:
+    """A command on a pseudo-terminal, typed at as a person would."""
+
+    def __init__(self, argv, env):
+        self.fd, tty = os.openpty()
+        self.proc = subprocess.Popen(argv, stdin=tty, stdout=tty, stderr=tty, cwd=ROOT, env=env,
+                                     start_new_session=True)
+        os.close(tty)
+        self.screen = ""
+        self.seen = 0  # how much of the screen expect() has consumed
+
+    def expect(self, text, timeout=60):
+        """Wait until text appears after what was already expected; return the screen up to it."""
+        deadline = time.monotonic() + timeout
+        while (at := self.screen.find(text, self.seen)) < 0:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                raise AssertionError(f"no {text!r} within {timeout} s; the screen:\n{self.screen}")
+            try:
+                self.screen += os.read(self.fd, 4096).decode(errors="replace").replace("\r\n", "\n")
+            except OSError:  # the program ended
+                raise AssertionError(f"the program ended before {text!r}; the screen:\n{self.screen}")
+        start, self.seen = self.seen, at + len(text)
+        return self.screen[start:self.seen]
+
+    def type(self, keys):
+        os.write(self.fd, keys.encode())
+
+    def close(self, timeout=30):
+        """Wait for the program to end; return its exit code."""
+        try:
+            return self.proc.wait(timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            os.close(self.fd)
