@@ -13,7 +13,9 @@ Each client is served by its own thread (handle). The main thread waits on a
 Condition, not in a busy loop. A connection that closes before sending a
 byte (a probe) is not a client and does not count toward NCLIENTS.
 
-Run:  python3 srvr.py 2000        settings: NCLIENTS (2), LOG_LEVEL (INFO)
+Run:  python3 srvr.py 2000
+Settings: NCLIENTS (2), LOG_LEVEL (INFO), SWITCH_INTERVAL (how long a thread
+runs before another may take the interpreter: sys.setswitchinterval).
 """
 
 import logging
@@ -26,6 +28,7 @@ import protocol
 
 NCLIENTS = os.environ.get("NCLIENTS", "2")
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+SWITCH_INTERVAL = os.environ.get("SWITCH_INTERVAL", "")  # seconds; empty: Python's 0.005
 
 log = logging.getLogger("srvr")
 
@@ -126,9 +129,11 @@ def main(argv):
         nclients = int(NCLIENTS)
         if not 0 < port < 65536 or nclients < 1:
             raise ValueError
+        if SWITCH_INTERVAL:
+            sys.setswitchinterval(float(SWITCH_INTERVAL))
     except ValueError:
-        print(f"srvr.py: port must be 1-65535 and NCLIENTS at least 1, not {argv[1]!r} and {NCLIENTS!r}",
-              file=sys.stderr)
+        print(f"srvr.py: port must be 1-65535, NCLIENTS at least 1 and SWITCH_INTERVAL positive seconds, "
+              f"not {argv[1]!r}, {NCLIENTS!r} and {SWITCH_INTERVAL!r}", file=sys.stderr)
         return 2
     try:
         listener = socket.create_server(("", port))

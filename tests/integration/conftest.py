@@ -14,7 +14,7 @@ NET = "10.9.1"  # not the 10.9.0 of a lab a person may have up
 @pytest.fixture(scope="session")
 def lab():
     need_docker()
-    lab = Lab(PROJECT, NET, files=("docker-compose.yml", "tests/compose.test.yml"), NCLIENTS="2")
+    lab = Lab(PROJECT, NET, files=("docker-compose.yml", "scripts/compose.idle.yml"), NCLIENTS="2")
     lab.down()
     try:
         lab.compose("up", "-d", "--build", "--wait", "server", "sieved", *CLIENTS)

@@ -1,4 +1,4 @@
-"""Drive a lab of threadlab's under a project name of its own, with Compose v2."""
+"""Drive a threadlab lab under a project name of its own, with Compose v2: for tests and scripts."""
 
 import os
 import re
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 ERASE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # Compose 2.26 erases lines even with --ansi never
 CLIENTS = {f"client{i}": host for i, host in enumerate(
     ["u.v.w", "x.y.z", "r.s.t", "o.p.q", "l.m.n", "i.j.k", "f.g.h", "d.e.f"], 1)}
