@@ -3,35 +3,20 @@
 import os
 import re
 import select
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 ERASE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # Compose 2.26 erases lines even with --ansi never
+# The client services and their host names, as docker-compose.yml has them (a unit test checks).
 CLIENTS = {f"client{i}": host for i, host in enumerate(
     ["u.v.w", "x.y.z", "r.s.t", "o.p.q", "l.m.n", "i.j.k", "f.g.h", "d.e.f"], 1)}
 
 
-def need_docker():
-    """Skip without a Docker engine, except in CI, where that is a failure."""
-    problem = None
-    if not shutil.which("docker"):
-        problem = "no docker command"
-    elif subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
-        problem = "the Docker engine does not answer"
-    elif subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0:
-        problem = "no Compose v2 (scripts/install-compose installs it)"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"integration tests must run in CI: {problem}", pytrace=False)
-        pytest.skip(problem)
-
-
 class Lab:
+    """One lab: a Compose project with its own name and network (LAB_NET)."""
+
     def __init__(self, project, net, files=("docker-compose.yml",), profiles=("more", "serve"), **settings):
         self.project = project
         self.files = [a for f in files for a in ("-f", f)]
@@ -55,7 +40,8 @@ class Lab:
 
     def container(self, service):
         cid = self.compose("ps", "-a", "-q", service).stdout.strip()
-        assert cid, f"no container for {service}"
+        if not cid:
+            raise RuntimeError(f"{self.project} has no container for {service}")
         return cid
 
     def logs(self, service):

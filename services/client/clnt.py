@@ -6,8 +6,12 @@ Usage:
         sends 0 and leaves. v comes back as one byte: past 255 it wraps
         (protocol.py), while the server's final value stays exact.
     python3 clnt.py server_address port_number --play SCENARIO --as HOST
-        types HOST's part of a scenario file (scenario.py) instead of a person.
-    --transcript FILE    also write each (k, v) to FILE as JSON.
+        types HOST's part of a scenario file (scenario.py; - reads it from
+        standard input) instead of a person.
+    --transcript FILE   write what happened to FILE as JSON: each (k, v), the
+                        lines refused, and how the client left.
+    --record FILE       by hand: append what was typed, with its timing, to
+                        FILE as a scenario part (- prints it at the end).
 """
 
 import argparse
@@ -22,6 +26,40 @@ import scenario
 
 class ServerGone(Exception):
     """The server closed the connection or could not be reached."""
+
+
+class Transcript:
+    """What one client typed, sent and got back."""
+
+    def __init__(self, host):
+        self.host = host
+        self.echoes = []  # (k, v) for each k the server acknowledged
+        self.refused = 0  # lines that were not a k
+        self.left = None  # "0", "EOF", or why the connection ended
+        self.typed = []  # (seconds since the previous line, text or EOF): the recording
+        self.last = time.monotonic()
+
+    def type(self, text):
+        now = time.monotonic()
+        self.typed.append((now - self.last, text))
+        self.last = now
+
+    def as_json(self):
+        return {"client": self.host, "echoes": self.echoes, "refused": self.refused, "left": self.left}
+
+    def as_part(self):
+        """The typed lines as a scenario part that replays them."""
+        words = []
+        for wait, text in self.typed:
+            if wait >= 0.01:
+                words.append(f"+{wait:.2f}")
+            if text is scenario.EOF:
+                words.append("EOF")
+            elif protocol.NUMBER.fullmatch(text.strip()):
+                words.append(text.strip())
+            else:
+                words.append('"' + text.replace('"', "'") + '"')
+        return f"{self.host}: {' '.join(words)}\n"
 
 
 def typed_by_hand():
@@ -40,30 +78,32 @@ def typed_by_scenario(sc, host):
         yield text
 
 
-def run(sock, lines, say, show_v):
-    """Send a k for each line until 0 or EOF; return [(k, v), ...]. Bad lines are told and skipped."""
-    echoes = []
+def run(sock, lines, say, show_v, transcript):
+    """Send a k for each line until 0 or EOF, into transcript. Bad lines are told and skipped."""
     for text in lines:
+        transcript.type(text)
         if text is scenario.EOF:
             say("end of input: sending 0 and leaving")
             sock.sendall(protocol.encode_k(protocol.LEAVE))
-            return echoes
+            transcript.left = "EOF"
+            return
         try:
             k = protocol.parse_k(text)
         except ValueError as e:
             say(str(e))
+            transcript.refused += 1
             continue
         sock.sendall(protocol.encode_k(k))
         if k == protocol.LEAVE:
             say("sent 0, leaving")
-            return echoes
+            transcript.left = "0"
+            return
         d = sock.recv(1)
         if not d:
             raise ServerGone("the server closed the connection")
         v = protocol.decode_v(d)
-        echoes.append((k, v))
+        transcript.echoes.append((k, v))
         show_v(k, v)
-    return echoes
 
 
 def connect(host, port):
@@ -81,13 +121,16 @@ def main(argv):
     ap.add_argument("port_number", type=int)
     ap.add_argument("--play", metavar="SCENARIO", help="type a scenario file's part instead of a person")
     ap.add_argument("--as", dest="host", metavar="HOST", help="whose part of the scenario to play")
-    ap.add_argument("--transcript", metavar="FILE", help="write each (k, v) to FILE as JSON")
+    ap.add_argument("--transcript", metavar="FILE", help="write what happened to FILE as JSON")
+    ap.add_argument("--record", metavar="FILE", help="append what is typed by hand to FILE as a scenario part")
     args = ap.parse_args(argv[1:])
+    if args.play and args.record:
+        ap.error("--record records typing by hand; it does not go with --play")
     if args.play:
         if not args.host:
             ap.error("--play needs --as HOST")
         try:
-            sc = scenario.load(args.play)
+            sc = scenario.parse(sys.stdin.read(), "<stdin>") if args.play == "-" else scenario.load(args.play)
         except (OSError, scenario.ScenarioError) as e:
             print(f"clnt.py: {e}", file=sys.stderr)
             return 2
@@ -101,17 +144,28 @@ def main(argv):
         lines = typed_by_hand()
         say = print
         show_v = lambda k, v: print(v)
+    transcript = Transcript(args.host or socket.gethostname())
+    rc = 0
     try:
         with connect(args.server_address, args.port_number) as sock:
             sock.settimeout(None)
-            echoes = run(sock, lines, say, show_v)
+            run(sock, lines, say, show_v, transcript)
     except (ServerGone, OSError) as e:
         print(f"clnt.py: {e}", file=sys.stderr)
-        return 1
-    if args.transcript:
-        with open(args.transcript, "w") as f:
-            json.dump({"client": args.host, "echoes": echoes}, f)
-    return 0
+        transcript.left = str(e)
+        rc = 1
+    finally:
+        if args.transcript:
+            with open(args.transcript, "w") as f:
+                json.dump(transcript.as_json(), f)
+        if not transcript.typed:
+            pass
+        elif args.record == "-":
+            print("recorded; add this line to a scenario file:", transcript.as_part(), sep="\n", end="")
+        elif args.record:
+            with open(args.record, "a") as f:
+                f.write(transcript.as_part())
+    return rc
 
 
 if __name__ == "__main__":

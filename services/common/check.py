@@ -62,3 +62,35 @@ def _stuck(clients, queues, positions, v):
             k, got = q[positions[i]]
             misfits.append(f"{clients[i]}'s echo #{positions[i] + 1} (k {k}, v {got}) would need v {(v + k) % 256}")
     return f"no serial order fits: after v = {v}, " + "; ".join(misfits)
+
+
+def verify(echoes, final, expect_final=None, expect_v=None):
+    """What is wrong with a session, as one-line problems: [] when it passes.
+
+    echoes maps each client to the (k, v)'s it got back; final is the value
+    the server printed (None if it printed none). The server's final value
+    must equal the sum of the acknowledged k's, every echo must fit one
+    serial order, and the scenario's expectations must hold.
+    """
+    problems = []
+    acknowledged = sum(k for e in echoes.values() for k, _ in e)
+    if final is None:
+        problems.append("the server printed no final value")
+    elif final < acknowledged:
+        problems.append(f"lost updates: the acknowledged k's add up to {acknowledged}, "
+                        f"the server's final value is {final}: {acknowledged - final} lost")
+    elif final > acknowledged:
+        problems.append(f"the server's final value {final} is more than the acknowledged k's "
+                        f"add up to ({acknowledged})")
+    try:
+        serial_order(echoes)
+    except OrderError as e:
+        problems.append(str(e))
+    if expect_final is not None and final is not None and final != expect_final:
+        problems.append(f"expected the final value {expect_final}, got {final}")
+    for client, want in (expect_v or {}).items():
+        got = [v for _, v in echoes.get(client, [])]
+        if got != want:
+            at = next((i for i, (g, w) in enumerate(zip(got, want)) if g != w), min(len(got), len(want)))
+            problems.append(f"{client}: expected v's {want}, got {got} (first difference at echo #{at + 1})")
+    return problems

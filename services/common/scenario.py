@@ -43,6 +43,7 @@ class Scenario:
     parts: dict = field(default_factory=dict)  # host -> [("wait", s) | ("type", text or EOF)]
     expect_final: int = None
     expect_v: dict = field(default_factory=dict)  # host -> [v, ...]
+    line: dict = field(default_factory=dict)  # host -> the line that first names it
 
     @property
     def hosts(self):
@@ -73,21 +74,20 @@ def load(path):
 def parse(text, path="<scenario>"):
     sc = Scenario(path)
     lines = text.splitlines()
-    expect_line = {}  # host -> the line of its first 'expect HOST v', for the error below
     for lineno, line in enumerate(lines, 1):
         try:
             words = _split(line)
             if words:
                 _statement(sc, words)
-                for host in sc.expect_v:
-                    expect_line.setdefault(host, lineno)
+                for host in [*sc.parts, *sc.expect_v]:
+                    sc.line.setdefault(host, lineno)
         except ScenarioError as e:
             raise ScenarioError(f"{path}:{lineno}: {e}") from None
     if not sc.parts:
         raise ScenarioError(f"{path}:{max(1, len(lines))}: no client parts (lines like 'u.v.w: 5 3 0')")
     for host in sc.expect_v:
         if host not in sc.parts:
-            raise ScenarioError(f"{path}:{expect_line[host]}: expect names {host}, which has no part")
+            raise ScenarioError(f"{path}:{sc.line[host]}: expect names {host}, which has no part")
     return sc
 
 

@@ -5,12 +5,11 @@ import subprocess
 
 import pytest
 
-from lab import Lab, Terminal, need_docker
+from lab import Lab, Terminal
 
 
 @pytest.fixture(scope="module")
-def demo():
-    need_docker()
+def demo(docker_engine):
     lab = Lab("threadlab-demo", "10.9.2", profiles=())
     lab.down()
     try:

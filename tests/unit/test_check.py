@@ -122,3 +122,28 @@ def test_one_lost_update_in_a_long_run_fails(lose):
     echoes, _ = serial_run(8, 16000, seed=lose, lose=lose)
     with pytest.raises(check.OrderError):
         check.serial_order(echoes)
+
+
+TUTORIAL = {"u.v.w": [(5, 5), (12, 26), (7, 33), (30, 66)], "x.y.z": [(9, 14), (3, 36), (21, 87), (8, 95)]}
+
+
+def test_verify_passes_a_good_session():
+    """A session whose echoes fit, whose final value is their sum, and whose expectations hold has no problems."""
+    assert check.verify(TUTORIAL, 95, expect_final=95, expect_v={"u.v.w": [5, 26, 33, 66]}) == []
+
+
+@pytest.mark.parametrize("echoes, final, kwargs, problem", [
+    (TUTORIAL, 90, {}, "lost updates: the acknowledged k's add up to 95, the server's final value is 90: 5 lost"),
+    (TUTORIAL, 99, {}, "the server's final value 99 is more than"),
+    (TUTORIAL, None, {}, "the server printed no final value"),
+    (TUTORIAL, 95, {"expect_final": 96}, "expected the final value 96, got 95"),
+    (TUTORIAL, 95, {"expect_v": {"x.y.z": [14, 36, 88, 95]}}, "x.y.z: expected v's [14, 36, 88, 95]"),
+    ({**TUTORIAL, "x.y.z": [(3, 36), (9, 14), (21, 87), (8, 95)]}, 95, {}, "no serial order fits"),
+    ({"u.v.w": [(5, 5), (3, 8)], "x.y.z": [(3, 8)]}, 11, {}, "no serial order fits"),
+], ids=["lost update", "extra update", "no final value", "wrong final value", "wrong echo expected",
+        "echo out of order", "duplicate echo"])
+def test_verify_names_the_problem(echoes, final, kwargs, problem):
+    """Each kind of bad session is reported in one line saying what is wrong."""
+    problems = check.verify(echoes, final, **kwargs)
+    assert any(p.startswith(problem) for p in problems), problems
+    assert all("\n" not in p for p in problems)

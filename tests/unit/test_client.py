@@ -90,7 +90,8 @@ def test_play_prints_each_v_and_writes_transcript(server, tmp_path, capsys):
         "h1: sent 200, v is 217",
         "h1: sent 0, leaving",
     ]
-    assert json.loads(transcript.read_text()) == {"client": "h1", "echoes": [[5, 5], [12, 17], [200, 217]]}
+    assert json.loads(transcript.read_text()) == {"client": "h1", "echoes": [[5, 5], [12, 17], [200, 217]],
+                                                    "refused": 0, "left": "0"}
     assert s.final() == 217
 
 
@@ -225,3 +226,46 @@ def test_malformed_scenario_fails_with_one_line(closed_port, tmp_path, capsys):
     out, err = capsys.readouterr()
     assert err.startswith(f"clnt.py: {path}:2: 'five' is not a number")
     assert len(err.splitlines()) == 1
+
+
+def test_play_reads_scenario_from_stdin(server, monkeypatch, capsys):
+    """--play - takes the scenario from standard input, as scripts/replay sends it."""
+    import io
+    monkeypatch.setattr("sys.stdin", io.StringIO("h1: 7 8 0\n"))
+    s = server()
+    assert bounded(clnt.main, ["clnt.py", "127.0.0.1", s.port, "--play", "-", "--as", "h1"]) == 0
+    assert "h1: sent 8, v is 15" in capsys.readouterr().out
+    assert s.final() == 15
+
+
+def test_recording_replays_to_same_final_value(server, monkeypatch, tmp_path, capsys):
+    """What is typed by hand (bad lines and Ctrl-D too) is recorded as a part that replays to the same final value."""
+    typed = iter(["5", "abc", "", "250", "12"])
+
+    def fake_input(prompt):
+        try:
+            return next(typed)
+        except StopIteration:
+            raise EOFError from None
+
+    monkeypatch.setattr(builtins, "input", fake_input)
+    recording = tmp_path / "rec.scn"
+    s = server()
+    assert bounded(clnt.main, ["clnt.py", "127.0.0.1", s.port, "--as", "u.v.w", "--record", str(recording)]) == 0
+    assert recording.read_text() == 'u.v.w: 5 "abc" "" 250 12 EOF\n'
+    recorded_final = s.final()
+
+    again = server()
+    assert play(tmp_path, recording.read_text(), again.port, "u.v.w") == 0
+    assert again.final() == recorded_final == 267
+
+
+def test_recording_keeps_the_pauses(monkeypatch):
+    """The recorder writes the pauses between lines as waits."""
+    t = clnt.Transcript("u.v.w")
+    clock = iter([11.5, 11.5, 14.25])
+    monkeypatch.setattr(clnt.time, "monotonic", lambda: next(clock))
+    t.last = 10.0
+    for text in ("5", '"quoted"', clnt.scenario.EOF):
+        t.type(text)
+    assert t.as_part() == "u.v.w: +1.50 5 \"'quoted'\" +2.75 EOF\n"

@@ -55,3 +55,9 @@ def test_shipped_scenarios_name_lab_hosts(config):
     names = {s["hostname"] for s in clients(config).values()}
     for path in sorted((ROOT / "scenarios").glob("*.scn")):
         assert set(scenario.load(path).hosts) <= names, path.name
+
+
+def test_lab_driver_knows_the_client_hosts(config):
+    """scripts/lab.py's CLIENTS names the same client services and host names as the compose file."""
+    import lab
+    assert lab.CLIENTS == {name: s["hostname"] for name, s in clients(config).items()}

@@ -1,0 +1,80 @@
+"""scripts/replay on the live lab: the shipped scenarios, a failing one, and a recorded session."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from lab import ROOT, Terminal
+
+SHIPPED = sorted(p.stem for p in (ROOT / "scenarios").glob("*.scn"))
+REPLAY = [sys.executable, str(ROOT / "scripts" / "replay")]
+
+
+@pytest.fixture(scope="module")
+def recording(lab, tmp_path_factory):
+    """Two people type by hand on u.v.w and x.y.z with --record; returns (scenario file, the server's final value)."""
+    lab.compose("up", "-d", "--wait", "server")
+    terminals = {}
+    for service, host in [("client1", "u.v.w"), ("client2", "x.y.z")]:
+        terminals[host] = Terminal(["docker", "exec", "-it", lab.container(service), "python3", "clnt.py",
+                                    "a.b.c", "2000", "--as", host, "--record", "/tmp/rec.scn"], lab.env)
+        terminals[host].expect("input k ")
+    for host, keys in [("u.v.w", "5"), ("x.y.z", "200"), ("u.v.w", "oops"), ("x.y.z", "100"), ("u.v.w", "7")]:
+        terminals[host].type(keys + "\n")
+        terminals[host].expect("input k ")
+    terminals["u.v.w"].type("0\n")
+    terminals["x.y.z"].type("\x04")
+    assert [t.close() for t in terminals.values()] == [0, 0]
+    subprocess.run(["docker", "wait", lab.container("server")], capture_output=True, timeout=30)
+    final = int(lab.logs("server").splitlines()[-1].rsplit(" ", 1)[1])
+    parts = [subprocess.run(["docker", "exec", lab.container(s), "cat", "/tmp/rec.scn"], capture_output=True,
+                            text=True, check=True).stdout for s in ("client1", "client2")]
+    path = tmp_path_factory.mktemp("rec") / "recorded.scn"
+    path.write_text("".join(parts))
+    return path, final
+
+
+@pytest.fixture(scope="module")
+def replay(recording, tmp_path_factory):
+    """One run of scripts/replay over every shipped scenario, one that must fail, and the recording."""
+    work = tmp_path_factory.mktemp("replay")
+    wrong = work / "wrong-final.scn"
+    wrong.write_text("u.v.w: 1 2 0\nexpect final 4\n")
+    out = work / "out"
+    scenarios = [str(ROOT / "scenarios" / f"{n}.scn") for n in SHIPPED] + [str(wrong), str(recording[0])]
+    r = subprocess.run(REPLAY + scenarios, env=dict(os.environ, REPLAY_OUT=str(out)), capture_output=True,
+                       text=True, timeout=600)
+    results = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
+    return r, results
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_scenario_passes(replay, name):
+    """Each shipped scenario replays on the lab with an exact total, one serial order and its expectations."""
+    r, results = replay
+    assert results[name]["problems"] == [], r.stdout
+    assert results[name]["result"] == "PASS"
+    assert re.search(rf"replay \S*{name}\.scn: \d+ clients on a\.b\.c:2000\n(.*\n)*?  PASS ", r.stdout)
+
+
+def test_failing_scenario_is_reported_and_exits_1(replay):
+    """A scenario whose expectation does not hold is reported as FAIL with the reason, and the runner exits 1."""
+    r, results = replay
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert results["wrong-final"]["problems"] == ["expected the final value 4, got 3"]
+    assert "  FAIL    expected the final value 4, got 3" in r.stdout
+    assert r.stdout.rstrip().endswith("replay: tearing down threadlab-replay")
+
+
+def test_recorded_session_replays_to_same_final_value(replay, recording):
+    """A session typed by hand and recorded on two hosts replays to the final value it had."""
+    path, final = recording
+    assert final == 312
+    assert 'u.v.w: ' in path.read_text() and "EOF" in path.read_text()
+    r, results = replay
+    assert results["recorded"]["final"] == final, r.stdout
+    assert results["recorded"]["problems"] == []
