@@ -8,13 +8,18 @@ The wire carries v mod 256, so past 255 the true v's are not sorted by their
 echoes. The check rebuilds them: each client's echoes come in the order it
 sent its k's, so at any point only the next echo of each client can be the
 next update. It walks forward from v = 0, taking a client whose next echo is
-(v + k) mod 256, and backtracks where two clients' next echoes both fit.
-With no v past 255 this is the same as sorting the echoes by v.
+(v + k) mod 256, and backtracks where two clients' next echoes both fit, trying first the client
+furthest behind in its own echoes. With no v past 255 this is the same as
+sorting the echoes by v. Hundreds of clients all sending the same k make the
+echoes ambiguous mod 256; the search then gives up after a bounded number of
+steps and says so.
 """
+
+import random
 
 
 class OrderError(ValueError):
-    """No serial order fits the echoes; the message names each client's next echo where the order stops."""
+    """No serial order fits the echoes; the message names the first offending echo."""
 
 
 def serial_order(echoes):
@@ -26,32 +31,70 @@ def serial_order(echoes):
     clients = sorted(echoes)
     queues = [list(echoes[c]) for c in clients]
     total = sum(len(q) for q in queues)
-    dead = set()  # positions (one index per client) known to lead nowhere
-    path = []  # (client index, k, true v)
-    stack = [(tuple(0 for _ in queues), 0, 0)]  # (positions, v, next client index to try)
-    best = (0, None)  # the deepest point reached, for the error message
-    while stack:
-        positions, v, first = stack.pop()
-        if len(path) == total:
-            return [(clients[i], k, tv) for i, k, tv in path]
-        for i in range(first, len(queues)):
-            if positions[i] < len(queues[i]):
-                k, got = queues[i][positions[i]]
-                if (v + k) % 256 == got:
-                    after = positions[:i] + (positions[i] + 1,) + positions[i + 1:]
-                    if after in dead:
-                        continue
-                    stack.append((positions, v, i + 1))
-                    stack.append((after, v + k, 0))
-                    path.append((i, k, v + k))
-                    break
-        else:
-            dead.add(positions)
-            if len(path) >= best[0]:
-                best = (len(path), (positions, v))
-            if path:
-                path.pop()
-    raise OrderError(_stuck(clients, queues, *best[1]))
+    # A position (how far each client has got) is known by a sum of random weights, so
+    # that dead ends can be remembered without copying positions: 1000 clients stay fast.
+    rng = random.Random(0)
+    weights = [rng.getrandbits(64) for _ in queues]
+    pos = [0] * len(queues)
+    heads = {}  # v mod 256 -> clients whose next echo fits there: (v + k) % 256 == echo
+    state = {"v": 0, "key": 0}
+
+    def need(i):
+        k, got = queues[i][pos[i]]
+        return (got - k) % 256
+
+    def take(i):
+        heads[need(i)].discard(i)
+        state["v"] += queues[i][pos[i]][0]
+        state["key"] += weights[i]
+        pos[i] += 1
+        if pos[i] < len(queues[i]):
+            heads.setdefault(need(i), set()).add(i)
+
+    def undo(i):
+        if pos[i] < len(queues[i]):
+            heads[need(i)].discard(i)
+        pos[i] -= 1
+        state["v"] -= queues[i][pos[i]][0]
+        state["key"] -= weights[i]
+        heads.setdefault(need(i), set()).add(i)
+
+    def fits():
+        # Most likely first: the client furthest behind in its own echoes.
+        return sorted((i for i in heads.get(state["v"] % 256, ()) if state["key"] + weights[i] not in dead),
+                      key=lambda i: (pos[i] / len(queues[i]), i))
+
+    for i, q in enumerate(queues):
+        if q:
+            heads.setdefault(need(i), set()).add(i)
+    dead = set()  # keys of positions known to lead nowhere
+    path, alternatives = [], []
+    deepest = None  # (positions, v) where the walk got furthest, for the error message
+    budget = 20 * total + 100_000  # steps: echoes this ambiguous mod 256 are not worth an endless search
+    while len(path) < total:
+        budget -= 1
+        if budget < 0:
+            raise OrderError(f"undecided: no serial order found within {20 * total + 100_000} steps; with "
+                             "many clients and equal k's the echoes are ambiguous mod 256 (vary the k's)")
+        options = fits()
+        while not options:
+            dead.add(state["key"])
+            if deepest is None or len(path) > deepest[0]:
+                deepest = (len(path), list(pos), state["v"])
+            if not path:
+                raise OrderError(_stuck(clients, queues, *deepest[1:]))
+            undo(path.pop())
+            options = [i for i in alternatives.pop() if state["key"] + weights[i] not in dead]
+        take(options[0])
+        path.append(options[0])
+        alternatives.append(options[1:])
+    order, seen, v = [], [0] * len(queues), 0
+    for i in path:
+        k = queues[i][seen[i]][0]
+        seen[i] += 1
+        v += k
+        order.append((clients[i], k, v))
+    return order
 
 
 def _stuck(clients, queues, positions, v):

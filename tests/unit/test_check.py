@@ -147,3 +147,14 @@ def test_verify_names_the_problem(echoes, final, kwargs, problem):
     problems = check.verify(echoes, final, **kwargs)
     assert any(p.startswith(problem) for p in problems), problems
     assert all("\n" not in p for p in problems)
+
+
+def test_gives_up_on_hopelessly_ambiguous_echoes():
+    """1000 clients all sending k = 1, shuffled: the search stops within its budget and says why."""
+    rng = random.Random(2)
+    echoes, v = {c: [] for c in range(1000)}, 0
+    for _ in range(20000):
+        v += 1
+        echoes[rng.randrange(1000)].append((1, v % 256))
+    with pytest.raises(check.OrderError, match="undecided"):
+        check.serial_order(echoes)
