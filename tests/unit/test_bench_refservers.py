@@ -1,0 +1,153 @@
+"""refservers.py: the benchmark's references serve the lab's protocol as srvr.py does, on 127.0.0.1."""
+
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "services" / "bench"))
+
+import protocol  # noqa: E402
+import refservers  # noqa: E402
+import srvr  # noqa: E402
+
+TIMEOUT = 10  # seconds: any wait longer than this is a bug, and fails the test instead of hanging it
+SERVERS = ["lab", "socketserver", "asyncio"]  # the lab's server and the two that must behave exactly like it
+
+
+class Session:
+    """One session of a server (the lab's or a reference) on a daemon thread, on 127.0.0.1."""
+
+    def __init__(self, kind, nclients):
+        self.result = {}
+        ready = threading.Event()
+        if kind == "lab":
+            listener = socket.create_server(("127.0.0.1", 0))
+            self.port = listener.getsockname()[1]
+            run = lambda: srvr.serve(listener, nclients)
+            ready.set()
+        else:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                self.port = s.getsockname()[1]
+            run = lambda: refservers.SERVERS[kind](self.port, nclients, ready=lambda *a: ready.set())
+        self.thread = threading.Thread(target=lambda: self.result.setdefault("v", run()), daemon=True)
+        self.thread.start()
+        assert ready.wait(TIMEOUT)
+
+    def connect(self):
+        return socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT)
+
+    def final(self):
+        self.thread.join(TIMEOUT)
+        assert not self.thread.is_alive(), "the server did not end the session"
+        return self.result["v"]
+
+
+def send(sock, k):
+    sock.sendall(protocol.encode_k(k))
+    d = sock.recv(1)
+    assert d, "the server closed the connection"
+    return protocol.decode_v(d)
+
+
+def leave(sock):
+    sock.sendall(protocol.encode_k(protocol.LEAVE))
+    assert sock.recv(1) == b""
+    sock.close()
+
+
+@pytest.mark.parametrize("kind", SERVERS)
+def test_the_tutorials_interleaving(kind):
+    """Two clients take turns; each sees the running total; the final v is exact."""
+    s = Session(kind, 2)
+    a, b = s.connect(), s.connect()
+    assert [send(a, 5), send(b, 9), send(a, 12), send(a, 7), send(b, 3), send(b, 21)] == [5, 14, 26, 33, 36, 57]
+    leave(a)
+    leave(b)
+    assert s.final() == 57
+
+
+@pytest.mark.parametrize("kind", SERVERS)
+def test_past_255_the_echo_wraps_and_the_final_does_not(kind):
+    s = Session(kind, 1)
+    a = s.connect()
+    assert [send(a, 200), send(a, 100), send(a, 255), send(a, 1)] == [200, 300 % 256, 555 % 256, 556 % 256]
+    leave(a)
+    assert s.final() == 556
+
+
+@pytest.mark.parametrize("kind", SERVERS)
+def test_a_probe_is_not_a_client(kind):
+    """A connection closed before its first byte does not count toward NCLIENTS."""
+    s = Session(kind, 1)
+    s.connect().close()
+    a = s.connect()  # had the probe counted, the session would be over
+    assert send(a, 7) == 7
+    leave(a)
+    assert s.final() == 7
+
+
+@pytest.mark.parametrize("kind", SERVERS)
+def test_a_client_vanishing_still_ends_the_session(kind):
+    """A client that closes without k = 0 ends its part; what it had added stays."""
+    s = Session(kind, 1)
+    a = s.connect()
+    assert send(a, 40) == 40
+    a.close()
+    assert s.final() == 40
+
+
+@pytest.mark.parametrize("kind", SERVERS)
+def test_session_waits_for_every_client(kind):
+    """With two clients expected, the first leaving does not end the session."""
+    s = Session(kind, 2)
+    a = s.connect()
+    assert send(a, 4) == 4
+    leave(a)
+    b = s.connect()
+    assert send(b, 6) == 10
+    leave(b)
+    assert s.final() == 10
+
+
+def test_pingpong_echoes_each_byte_and_sums_them():
+    """The floor sends each k straight back, and its 'final value' is the sum of what it echoed."""
+    s = Session("pingpong", 2)
+    a, b = s.connect(), s.connect()
+    assert [send(a, 200), send(b, 100), send(a, 7)] == [200, 100, 7]
+    leave(a)
+    leave(b)
+    assert s.final() == 307
+
+
+@pytest.mark.parametrize("kind", ["socketserver", "asyncio", "pingpong"])
+def test_main_prints_listening_then_the_final_value(kind):
+    """refservers.py KIND PORT, as the benchmark starts it: a listening line first, the final value last."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"NCLIENTS": "1", "PYTHONPATH": str(ROOT / "services" / "common")}
+    p = subprocess.Popen([sys.executable, str(ROOT / "services" / "bench" / "refservers.py"), kind, str(port)],
+                         stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        first = p.stdout.readline()
+        assert f"listening on port {port} for 1 clients ({kind})" in first
+        with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as c:
+            assert send(c, 9) == 9
+            leave(c)
+        out, _ = p.communicate(timeout=TIMEOUT)
+    finally:
+        p.kill()
+    assert p.returncode == 0
+    assert out.splitlines()[-1] == "the final value of v is 9"
+
+
+@pytest.mark.parametrize("argv", [["refservers.py"], ["refservers.py", "nginx", "2000"], ["refservers.py", "asyncio"]])
+def test_main_usage(argv, capsys):
+    assert refservers.main(argv) == 2
+    assert capsys.readouterr().err.startswith("usage: ")
