@@ -23,6 +23,8 @@ import time
 import protocol
 import scenario
 
+ECHO_TIMEOUT = 30  # seconds to wait for a v: the server answers at once unless it is stopped or cut off
+
 
 class ServerGone(Exception):
     """The server closed the connection or could not be reached."""
@@ -98,7 +100,10 @@ def run(sock, lines, say, show_v, transcript):
             say("sent 0, leaving")
             transcript.left = "0"
             return
-        d = sock.recv(1)
+        try:
+            d = sock.recv(1)
+        except TimeoutError:
+            raise ServerGone(f"no v from the server within {ECHO_TIMEOUT} s") from None
         if not d:
             raise ServerGone("the server closed the connection")
         v = protocol.decode_v(d)
@@ -148,12 +153,21 @@ def main(argv):
     rc = 0
     try:
         with connect(args.server_address, args.port_number) as sock:
-            sock.settimeout(None)
-            run(sock, lines, say, show_v, transcript)
+            sock.settimeout(ECHO_TIMEOUT)
+            try:
+                run(sock, lines, say, show_v, transcript)
+            except KeyboardInterrupt:
+                say("interrupted: sending 0 and leaving")
+                sock.sendall(protocol.encode_k(protocol.LEAVE))
+                transcript.left = "interrupted"
+                rc = 130
     except (ServerGone, OSError) as e:
         print(f"clnt.py: {e}", file=sys.stderr)
         transcript.left = str(e)
         rc = 1
+    except KeyboardInterrupt:  # before the connection was made
+        transcript.left = "interrupted"
+        rc = 130
     finally:
         if args.transcript:
             with open(args.transcript, "w") as f:

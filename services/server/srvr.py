@@ -13,13 +13,23 @@ Each client is served by its own thread (handle). The main thread waits on a
 Condition, not in a busy loop. A connection that closes before sending a
 byte (a probe) is not a client and does not count toward NCLIENTS.
 
+One bad client never costs the others their session: a client that vanishes,
+resets, idles past IDLE_TIMEOUT, or sends its next k before its v came back
+(not the protocol: an HTTP request, say) is logged in one line and dropped,
+and its thread ends. Connections past MAX_CLIENTS at once are closed at once.
+SIGTERM (docker stop) prints the total so far and exits. v lives only in
+memory: a restarted server starts a new session from 0, as the tutorial's does.
+
 Run:  python3 srvr.py 2000
-Settings: NCLIENTS (2), LOG_LEVEL (INFO), SWITCH_INTERVAL (how long a thread
+Settings: NCLIENTS (2), MAX_CLIENTS (100 connections at once), IDLE_TIMEOUT
+(600 s without a k), LOG_LEVEL (INFO), SWITCH_INTERVAL (how long a thread
 runs before another may take the interpreter: sys.setswitchinterval).
 """
 
 import logging
 import os
+import select
+import signal
 import socket
 import sys
 import threading
@@ -27,6 +37,8 @@ import threading
 import protocol
 
 NCLIENTS = os.environ.get("NCLIENTS", "2")
+MAX_CLIENTS = os.environ.get("MAX_CLIENTS", "100")
+IDLE_TIMEOUT = os.environ.get("IDLE_TIMEOUT", "600")  # seconds: long enough to think, short enough to free a lost client
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 SWITCH_INTERVAL = os.environ.get("SWITCH_INTERVAL", "")  # seconds; empty: Python's 0.005
 
@@ -36,19 +48,34 @@ log = logging.getLogger("srvr")
 class Tally:
     """The total v and the count of clients, shared by every client thread."""
 
-    def __init__(self, nclients):
+    def __init__(self, nclients, max_clients=100, idle_timeout=None):
         self.nclients = nclients
+        self.max_clients = max_clients
+        self.idle_timeout = idle_timeout
         self.v = 0
         self.vlock = threading.Lock()  # protects v: srvr.py lines 26-28
         self.joined = 0
         self.active = 0
-        self.changed = threading.Condition()  # protects joined and active
+        self.connections = 0
+        self.changed = threading.Condition()  # protects joined, active and connections
 
     def add(self, k):
         """Add k to v and return the new v."""
         with self.vlock:
             self.v += k
             return self.v
+
+    def connect(self):
+        """Count a connection in, unless max_clients are connected already."""
+        with self.changed:
+            if self.connections >= self.max_clients:
+                return False
+            self.connections += 1
+            return True
+
+    def disconnect(self):
+        with self.changed:
+            self.connections -= 1
 
     def join(self):
         """Count a new client in; return how many have joined."""
@@ -74,6 +101,7 @@ def handle(conn, addr, tally):
     joined = False
     try:
         with conn:
+            conn.settimeout(tally.idle_timeout)
             while True:
                 d = conn.recv(1)
                 if not d:
@@ -83,6 +111,9 @@ def handle(conn, addr, tally):
                 if not joined:
                     joined = True
                     log.info("%s joined: client %d of %d", who, tally.join(), tally.nclients)
+                if more_waiting(conn):
+                    log.warning("%s dropped: sent its next k before its v came back: not the protocol", who)
+                    break
                 k = protocol.decode_k(d)
                 if k == protocol.LEAVE:
                     log.info("%s sent 0 and left", who)
@@ -90,11 +121,23 @@ def handle(conn, addr, tally):
                 v = tally.add(k)
                 log.debug("%s k %d -> v %d", who, k, v)
                 conn.sendall(protocol.encode_v(v))
+    except TimeoutError:
+        log.warning("%s dropped: nothing for %g s (IDLE_TIMEOUT)", who, tally.idle_timeout)
     except Exception as e:
         log.warning("%s dropped: %s", who, e)
     finally:
+        tally.disconnect()
         if joined:
             tally.leave()
+
+
+def more_waiting(conn):
+    """Whether the client has sent more bytes already, which a client waiting for its v never does."""
+    ready = select.poll()  # not select.select: it fails past fd 1023, and load tests pass that
+    ready.register(conn, select.POLLIN)
+    if not ready.poll(0):
+        return False
+    return bool(conn.recv(1, socket.MSG_PEEK))  # b"": the client closed, which the next recv sees
 
 
 def accept(listener, tally):
@@ -104,12 +147,16 @@ def accept(listener, tally):
             conn, addr = listener.accept()
         except OSError:
             return
+        if not tally.connect():
+            log.warning("%s:%d refused: %d connections already (MAX_CLIENTS)", *addr[:2], tally.max_clients)
+            conn.close()
+            continue
         threading.Thread(target=handle, args=(conn, addr, tally), daemon=True).start()
 
 
-def serve(listener, nclients):
+def serve(listener, nclients, tally=None):
     """Serve one session of nclients clients on listener; return the final v."""
-    tally = Tally(nclients)
+    tally = tally or Tally(nclients)
     acceptor = threading.Thread(target=accept, args=(listener, tally), daemon=True)
     acceptor.start()
     tally.wait_done()
@@ -125,24 +172,44 @@ def main(argv):
         print("usage: python3 srvr.py port_number", file=sys.stderr)
         return 2
     try:
-        port = int(argv[1])
-        nclients = int(NCLIENTS)
-        if not 0 < port < 65536 or nclients < 1:
-            raise ValueError
+        port = setting("port", argv[1], int, 1, 65535)
+        tally = Tally(setting("NCLIENTS", NCLIENTS, int, 1), setting("MAX_CLIENTS", MAX_CLIENTS, int, 1),
+                      setting("IDLE_TIMEOUT", IDLE_TIMEOUT, float, 0.001))
         if SWITCH_INTERVAL:
-            sys.setswitchinterval(float(SWITCH_INTERVAL))
-    except ValueError:
-        print(f"srvr.py: port must be 1-65535, NCLIENTS at least 1 and SWITCH_INTERVAL positive seconds, "
-              f"not {argv[1]!r}, {NCLIENTS!r} and {SWITCH_INTERVAL!r}", file=sys.stderr)
+            sys.setswitchinterval(setting("SWITCH_INTERVAL", SWITCH_INTERVAL, float, 1e-6))
+    except ValueError as e:
+        print(f"srvr.py: {e}", file=sys.stderr)
         return 2
     try:
         listener = socket.create_server(("", port))
     except OSError as e:
         print(f"srvr.py: cannot listen on port {port}: {e.strerror}", file=sys.stderr)
         return 1
-    log.info("%s listening on port %d for %d clients", socket.gethostname(), port, nclients)
-    print("the final value of v is", serve(listener, nclients))
+    threading.stack_size(256 * 1024)  # a client's thread needs little: MAX_CLIENTS of them stay small
+    signal.signal(signal.SIGTERM, stop)
+    log.info("%s listening on port %d for %d clients", socket.gethostname(), port, tally.nclients)
+    try:
+        print("the final value of v is", serve(listener, tally.nclients, tally))
+    except KeyboardInterrupt:
+        print("stopped: the value of v so far is", tally.v)
     return 0
+
+
+def setting(name, text, kind, low, high=None):
+    """text as a kind from low to high, or ValueError naming the setting."""
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        span = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise ValueError(f"{name} must be a number {span}, not {text!r}")
+    return value
+
+
+def stop(signum, frame):
+    """SIGTERM (docker stop): end like Ctrl-C, so the total so far is printed."""
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -28,11 +28,13 @@ def docker_engine():
 
 PROJECT = "threadlab-test"
 NET = "10.9.1"  # not the 10.9.0 of a lab a person may have up
+IDLE_TIMEOUT = 5  # seconds: the tests cut clients off and wait for the server to drop them
 
 
 @pytest.fixture(scope="session")
 def lab(docker_engine):
-    lab = Lab(PROJECT, NET, files=("docker-compose.yml", "scripts/compose.idle.yml"), NCLIENTS="2")
+    lab = Lab(PROJECT, NET, files=("docker-compose.yml", "scripts/compose.idle.yml"), NCLIENTS="2",
+              IDLE_TIMEOUT=str(IDLE_TIMEOUT))
     lab.down()
     try:
         lab.compose("up", "-d", "--build", "--wait", "server", "sieved", *CLIENTS)

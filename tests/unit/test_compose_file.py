@@ -61,3 +61,14 @@ def test_lab_driver_knows_the_client_hosts(config):
     """scripts/lab.py's CLIENTS names the same client services and host names as the compose file."""
     import lab
     assert lab.CLIENTS == {name: s["hostname"] for name, s in clients(config).items()}
+
+
+def test_publishing_is_asked_for_and_loopback_only():
+    """compose.publish.yml publishes the server's port, and only on 127.0.0.1."""
+    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode:
+        pytest.skip("no Compose v2")
+    out = subprocess.run(["docker", "compose", "-f", "docker-compose.yml", "-f", "compose.publish.yml", "config",
+                          "--format", "json"], cwd=ROOT, capture_output=True, text=True, check=True)
+    services = json.loads(out.stdout)["services"]
+    assert [(p["host_ip"], p["target"]) for p in services["server"]["ports"]] == [("127.0.0.1", 2000)]
+    assert not any(s.get("ports") for name, s in services.items() if name != "server")
