@@ -151,3 +151,18 @@ def test_sigterm_prints_the_total_so_far():
     assert p.returncode == 0, err
     assert out.splitlines()[-1] == "stopped: the value of v so far is 42"
     assert err == ""
+
+
+def test_slow_client_holds_no_one_back():
+    """While one client sits mid-session without sending, another does 200 round trips and leaves."""
+    s = Server(2)
+    slow, fast = s.connect(), s.connect()
+    assert send(slow, 1) == 1
+    for i in range(200):
+        assert send(fast, 1) == (i + 2) % 256
+    fast.sendall(b"\0")
+    assert closed(fast)
+    assert s.thread.is_alive()  # the session waits for the slow one
+    assert send(slow, 2) == 203
+    slow.sendall(b"\0")
+    assert s.final() == 203
