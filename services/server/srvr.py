@@ -24,8 +24,17 @@ Run:  python3 srvr.py 2000
 Settings: NCLIENTS (2), MAX_CLIENTS (100 connections at once), IDLE_TIMEOUT
 (600 s without a k), LOG_LEVEL (INFO), SWITCH_INTERVAL (how long a thread
 runs before another may take the interpreter: sys.setswitchinterval).
+The lessons' settings:
+    SERVER_VARIANT  threading (this file), thread (srvr_thread.py: the tutorial's
+                    _thread program), asyncio (srvr_asyncio.py: user-level threads)
+    LOCK=off        v += k without the lock (lines 26-28): updates get lost
+    RACE_YIELD=on   yield between reading v and writing it back: a teaching
+                    device that makes the loss happen on every contended update
+    WAIT=busy       the main thread spins (line 50) instead of sleeping on a Condition
+    BREAKPOINT=on   stop each serving thread in pdb before it adds k (section 6)
 """
 
+import importlib
 import logging
 import os
 import select
@@ -33,6 +42,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 
 import protocol
 
@@ -41,17 +51,28 @@ MAX_CLIENTS = os.environ.get("MAX_CLIENTS", "100")
 IDLE_TIMEOUT = os.environ.get("IDLE_TIMEOUT", "600")  # seconds: long enough to think, short enough to free a lost client
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 SWITCH_INTERVAL = os.environ.get("SWITCH_INTERVAL", "")  # seconds; empty: Python's 0.005
+SERVER_VARIANT = os.environ.get("SERVER_VARIANT", "threading")
+LOCK = os.environ.get("LOCK", "on")
+RACE_YIELD = os.environ.get("RACE_YIELD", "off")
+WAIT = os.environ.get("WAIT", "block")
+BREAKPOINT = os.environ.get("BREAKPOINT", "off")
+VARIANTS = {"threading": "srvr", "thread": "srvr_thread", "asyncio": "srvr_asyncio"}
 
 log = logging.getLogger("srvr")
 
 
 class Tally:
-    """The total v and the count of clients, shared by every client thread."""
+    """The total v and the count of clients, shared by every client thread, and the session's settings."""
 
-    def __init__(self, nclients, max_clients=100, idle_timeout=None):
+    def __init__(self, nclients, max_clients=100, idle_timeout=None, lock=True, race_yield=False,
+                 busy_wait=False, stop_in_pdb=False):
         self.nclients = nclients
         self.max_clients = max_clients
         self.idle_timeout = idle_timeout
+        self.lock = lock
+        self.race_yield = race_yield
+        self.busy_wait = busy_wait
+        self.stop_in_pdb = stop_in_pdb
         self.v = 0
         self.vlock = threading.Lock()  # protects v: srvr.py lines 26-28
         self.joined = 0
@@ -60,10 +81,22 @@ class Tally:
         self.changed = threading.Condition()  # protects joined, active and connections
 
     def add(self, k):
-        """Add k to v and return the new v."""
-        with self.vlock:
-            self.v += k
-            return self.v
+        """Add k to v and return the new v.
+
+        v += k reads v and writes it back. Without the lock another thread can
+        write v in between, and its update is lost (the tutorial's 12 + 3 vs 12 + 9).
+        """
+        if self.lock:
+            self.vlock.acquire()
+        try:
+            v = self.v
+            if self.race_yield:
+                time.sleep(0)  # let another thread run right here, between the read and the write
+            self.v = v + k
+            return v + k
+        finally:
+            if self.lock:
+                self.vlock.release()
 
     def connect(self):
         """Count a connection in, unless max_clients are connected already."""
@@ -89,10 +122,20 @@ class Tally:
             self.active -= 1
             self.changed.notify_all()
 
+    def done(self):
+        return self.joined >= self.nclients and self.active == 0
+
     def wait_done(self):
-        """Block until nclients clients have joined and all have left."""
-        with self.changed:
-            self.changed.wait_for(lambda: self.joined >= self.nclients and self.active == 0)
+        """Wait until nclients clients have joined and all have left; log what the wait cost."""
+        start, cpu = time.monotonic(), time.thread_time()
+        if self.busy_wait:
+            while not self.done():
+                pass  # srvr.py line 50: while nclnt > 0: pass
+        else:
+            with self.changed:
+                self.changed.wait_for(self.done)
+        log.info("the main thread waited %.2f s and used %.2f s of CPU (%s)", time.monotonic() - start,
+                 time.thread_time() - cpu, "busy wait" if self.busy_wait else "blocking wait")
 
 
 def handle(conn, addr, tally):
@@ -115,6 +158,9 @@ def handle(conn, addr, tally):
                     log.warning("%s dropped: sent its next k before its v came back: not the protocol", who)
                     break
                 k = protocol.decode_k(d)
+                if tally.stop_in_pdb and k != protocol.LEAVE:
+                    import pdb
+                    pdb.set_trace()  # section 6: step with n, look with p k, p tally.v; go on with c
                 if k == protocol.LEAVE:
                     log.info("%s sent 0 and left", who)
                     break
@@ -174,7 +220,13 @@ def main(argv):
     try:
         port = setting("port", argv[1], int, 1, 65535)
         tally = Tally(setting("NCLIENTS", NCLIENTS, int, 1), setting("MAX_CLIENTS", MAX_CLIENTS, int, 1),
-                      setting("IDLE_TIMEOUT", IDLE_TIMEOUT, float, 0.001))
+                      setting("IDLE_TIMEOUT", IDLE_TIMEOUT, float, 0.001),
+                      lock=choice("LOCK", LOCK, {"on": True, "off": False}),
+                      race_yield=choice("RACE_YIELD", RACE_YIELD, {"on": True, "off": False}),
+                      busy_wait=choice("WAIT", WAIT, {"busy": True, "block": False}),
+                      stop_in_pdb=choice("BREAKPOINT", BREAKPOINT, {"on": True, "off": False}))
+        name = choice("SERVER_VARIANT", SERVER_VARIANT, VARIANTS)
+        variant = sys.modules[__name__] if name == "srvr" else importlib.import_module(name)
         if SWITCH_INTERVAL:
             sys.setswitchinterval(setting("SWITCH_INTERVAL", SWITCH_INTERVAL, float, 1e-6))
     except ValueError as e:
@@ -187,9 +239,10 @@ def main(argv):
         return 1
     threading.stack_size(256 * 1024)  # a client's thread needs little: MAX_CLIENTS of them stay small
     signal.signal(signal.SIGTERM, stop)
-    log.info("%s listening on port %d for %d clients", socket.gethostname(), port, tally.nclients)
+    log.info("%s listening on port %d for %d clients (%s)", socket.gethostname(), port, tally.nclients,
+             SERVER_VARIANT)
     try:
-        print("the final value of v is", serve(listener, tally.nclients, tally))
+        print("the final value of v is", variant.serve(listener, tally.nclients, tally))
     except KeyboardInterrupt:
         print("stopped: the value of v so far is", tally.v)
     return 0
@@ -205,6 +258,13 @@ def setting(name, text, kind, low, high=None):
         span = f"from {low} to {high}" if high is not None else f"at least {low}"
         raise ValueError(f"{name} must be a number {span}, not {text!r}")
     return value
+
+
+def choice(name, text, choices):
+    """choices[text], or ValueError naming the setting and its choices."""
+    if text not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {text!r}")
+    return choices[text]
 
 
 def stop(signum, frame):

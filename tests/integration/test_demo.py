@@ -47,3 +47,22 @@ def test_tutorial_by_hand(demo):
     assert (uvw.close(), xyz.close()) == (0, 0)
     subprocess.run(["docker", "wait", demo.container("server")], capture_output=True, timeout=30)
     assert demo.logs("server").splitlines()[-1] == "the final value of v is 276"
+
+
+def test_pdb_in_a_serving_thread(demo):
+    """BREAKPOINT=on stops the thread serving u.v.w in pdb, in the server's terminal; after `c` the session goes on."""
+    server = Terminal(demo.command("run", "--rm", "--use-aliases", "-e", "BREAKPOINT=on", "-e", "NCLIENTS=1",
+                                   "server"), demo.env)
+    server.expect("listening on port 2000 for 1 clients", timeout=120)
+    client = Terminal(demo.command("run", "--rm", "--no-deps", "client1", "python", "clnt.py", "a.b.c", "2000"),
+                      demo.env)
+    client.expect("input k ", timeout=120)
+    client.type("5\n")
+    server.expect("(Pdb) ")
+    server.type("p k\n")
+    assert "5" in server.expect("(Pdb) ")
+    server.type("c\n")
+    assert "5" in client.expect("input k ")
+    client.type("0\n")
+    server.expect("the final value of v is 5")
+    assert (client.close(), server.close()) == (0, 0)

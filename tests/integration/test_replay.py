@@ -58,6 +58,9 @@ def test_shipped_scenario_passes(replay, name):
     r, results = replay
     assert results[name]["problems"] == [], r.stdout
     assert results[name]["result"] == "PASS"
+    waited, used = map(float, re.search(r"waited ([\d.]+) s and used ([\d.]+) s of CPU \(blocking wait\)",
+                                        results[name]["main thread"]).groups())
+    assert used <= 0.1 * waited + 0.05  # the main thread sleeps while clients are served
     assert re.search(rf"replay \S*{name}\.scn: \d+ clients on a\.b\.c:2000\n(.*\n)*?  PASS ", r.stdout)
 
 
