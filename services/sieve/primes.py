@@ -3,20 +3,31 @@
 Usage:
     python3 primes.py n nthreads                 sieve here
     python3 primes.py n nthreads --host sieved   ask the sieve worker on host sieved
+    python3 primes.py n nthreads --as-printed    line 43 as printed: wait for 2 threads
+                                                 (SIEVE_VARIANT=thread only)
 
 Prints the tutorial's lines:
     thread 0 exiting; processed 9 values of k
     thread 1 exiting; processed 0 values of k
     there are 25 primes
+
+Settings (sieve.py says more): SIEVE_VARIANT, threading (default), threading-loop
+or thread (primes_thread.py, the tutorial's _thread program line for line);
+SWITCH_INTERVAL, seconds per thread's turn (sys.setswitchinterval). With
+--host, the worker's own settings decide. Exit 1: bad n or threads, or the
+worker failed; 2: a bad setting.
 """
 
 import argparse
+import os
 import sys
 import threading
 
 import sieve
 import sieved
 
+SIEVE_VARIANT = os.environ.get("SIEVE_VARIANT", "threading")
+SWITCH_INTERVAL = os.environ.get("SWITCH_INTERVAL", "")  # seconds; empty: Python's 0.005
 
 printlock = threading.Lock()  # one thread's line at a time on stdout
 
@@ -32,15 +43,30 @@ def main(argv):
     ap.add_argument("nthreads", type=int)
     ap.add_argument("--host", help="ask the sieve worker on this host instead of sieving here")
     ap.add_argument("--port", type=int, default=sieved.PORT, help=f"the worker's port ({sieved.PORT})")
+    ap.add_argument("--as-printed", action="store_true",
+                    help="line 43 as the tutorial prints it, 'while nstarted < 2' (SIEVE_VARIANT=thread)")
     args = ap.parse_args(argv[1:])
+    try:
+        count_primes = sieve.variant(SIEVE_VARIANT)
+        interval = sieve.switch_interval(SWITCH_INTERVAL)
+        if args.as_printed and (SIEVE_VARIANT != "thread" or args.host):
+            raise ValueError("--as-printed is line 43 of the tutorial's _thread program: "
+                             "use it with SIEVE_VARIANT=thread and without --host")
+    except ValueError as e:
+        print(f"primes.py: {e}", file=sys.stderr)
+        return 2
+    if interval is not None:
+        sys.setswitchinterval(interval)
     try:
         if args.host:
             sieved.check(args.n, args.nthreads)
             count, work = sieved.ask(args.host, args.port, args.n, args.nthreads)
             for tn, nk in work:
                 say_exit(tn, nk)
+        elif args.as_printed:
+            count, _ = count_primes(args.n, args.nthreads, on_exit=say_exit, as_printed=True)
         else:
-            count, _ = sieve.count_primes(args.n, args.nthreads, on_exit=say_exit)
+            count, _ = count_primes(args.n, args.nthreads, on_exit=say_exit)
     except (ValueError, OSError) as e:
         print(f"primes.py: {e}", file=sys.stderr)
         return 1

@@ -2,11 +2,15 @@
 
 Protocol, one request per connection, text lines:
     request:  "n nthreads\n"
-    reply:    {"primes": 78498, "work": [[0, 819], [1, 180]]}\n
+    reply:    {"primes": 78498, "work": [[0, 819], [1, 180]], "variant": "threading"}\n
           or  {"error": "one line saying what is wrong"}\n
 work lists (thread number, k's processed) in the order the threads finished.
 
-Run:  python3 sieved.py        settings: SIEVE_PORT (2001), SIEVE_MAX_N, SIEVE_MAX_THREADS
+Run:  python3 sieved.py        settings: SIEVE_PORT (2001), SIEVE_MAX_N, SIEVE_MAX_THREADS,
+SIEVE_VARIANT (threading, threading-loop or thread: see sieve.py), SWITCH_INTERVAL
+(seconds per thread's turn). A bad setting: one line on stderr, exit 2.
+With SIEVE_VARIANT=thread (the tutorial's program, its state in module
+globals) requests are counted one at a time, and n is at most 10^7.
 """
 
 import json
@@ -21,15 +25,22 @@ import sieve
 PORT = int(os.environ.get("SIEVE_PORT", "2001"))
 MAX_N = int(os.environ.get("SIEVE_MAX_N", str(10**8)))
 MAX_THREADS = int(os.environ.get("SIEVE_MAX_THREADS", "64"))
+VARIANT = os.environ.get("SIEVE_VARIANT", "threading")
+SWITCH_INTERVAL = os.environ.get("SWITCH_INTERVAL", "")  # seconds; empty: Python's 0.005
 REQUEST_LIMIT = 64  # bytes: a request line is two numbers
 
 log = logging.getLogger("sieved")
 
 
-def check(n, nthreads):
-    """Raise ValueError unless the worker would take this request."""
-    if not 2 <= n <= MAX_N:
-        raise ValueError(f"n must be from 2 to {MAX_N}, not {n}")
+def check(n, nthreads, variant=None):
+    """Raise ValueError unless the worker would take this request.
+
+    variant: the worker's SIEVE_VARIANT, whose own limit on n applies too (None: SIEVE_MAX_N only).
+    """
+    max_n = min(MAX_N, sieve.MAX_N.get(variant, MAX_N))
+    if not 2 <= n <= max_n:
+        also = f" with SIEVE_VARIANT={variant}" if max_n < MAX_N else ""
+        raise ValueError(f"n must be from 2 to {max_n}{also}, not {n}")
     if not 1 <= nthreads <= MAX_THREADS:
         raise ValueError(f"threads must be from 1 to {MAX_THREADS}, not {nthreads}")
 
@@ -41,11 +52,11 @@ def answer(line):
     except ValueError:
         return {"error": f"expected 'n nthreads', got {line.strip()[:40]!r}"}
     try:
-        check(n, nthreads)
+        check(n, nthreads, VARIANT)
     except ValueError as e:
         return {"error": str(e)}
-    count, work = sieve.count_primes(n, nthreads)
-    return {"primes": count, "work": work}
+    count, work = sieve.variant(VARIANT)(n, nthreads)
+    return {"primes": count, "work": work, "variant": VARIANT}
 
 
 def handle(conn, addr):
@@ -54,7 +65,8 @@ def handle(conn, addr):
         with conn, conn.makefile("rb") as f:
             line = f.readline(REQUEST_LIMIT).decode("ascii", "replace")
             reply = answer(line)
-            log.info("%s asked %r: %s", who, line.strip(), reply.get("error") or f"{reply['primes']} primes")
+            log.info("%s asked %r: %s", who, line.strip(),
+                     reply.get("error") or f"{reply['primes']} primes ({VARIANT})")
             conn.sendall(json.dumps(reply).encode() + b"\n")
     except Exception as e:
         log.warning("%s dropped: %s", who, e)
@@ -75,12 +87,21 @@ def ask(host, port, n, nthreads, timeout=600):
 
 def main():
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(message)s", stream=sys.stdout)
+    try:
+        sieve.variant(VARIANT)
+        interval = sieve.switch_interval(SWITCH_INTERVAL)
+    except ValueError as e:
+        print(f"sieved.py: {e}", file=sys.stderr)
+        return 2
+    if interval is not None:
+        sys.setswitchinterval(interval)
     listener = socket.create_server(("", PORT))
-    log.info("%s: sieve worker listening on port %d", socket.gethostname(), PORT)
+    log.info("%s: sieve worker listening on port %d (SIEVE_VARIANT=%s, switch interval %g s)",
+             socket.gethostname(), PORT, VARIANT, sys.getswitchinterval())
     while True:
         conn, addr = listener.accept()
         threading.Thread(target=handle, args=(conn, addr), daemon=True).start()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
