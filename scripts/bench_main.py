@@ -1,0 +1,161 @@
+"""scripts/bench: the server, the sieve and the lab's lifecycle measured side by side in one run.
+
+Usage: scripts/bench [--quick] [--only PART,...] [--rounds N] [--seconds S] [--hosts N] [--out DIR]
+       scripts/bench --report out/bench/bench.json    the tables and plots of a run again
+
+Parts: server, sieve, lifecycle (all three by default; --quick: server and sieve, small).
+Brings up a lab of its own (project BENCH_PROJECT, threadlab-bench, on BENCH_NET.0/24, 10.9.4 by
+default), measures, and tears it down at the end, also on failure or Ctrl-C. Prints the tables
+(figure, this lab, each reference, ratio) and the issue's targets, met or not; writes bench.json
+and PNG plots into BENCH_OUT (out/bench). Exit 0: measured (a target not met is a figure, not a
+failure); 1: a program gave a wrong answer or failed; 2: bad arguments.
+"""
+
+import argparse
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "services" / "sieve"), str(ROOT / "services" / "bench")]
+
+import bench_lifecycle  # noqa: E402
+import bench_report  # noqa: E402
+import bench_server  # noqa: E402
+import bench_sieve  # noqa: E402
+from bench_lab import BenchError, BenchLab, relative  # noqa: E402
+from lab import CLIENTS  # noqa: E402
+
+PROJECT = os.environ.get("BENCH_PROJECT", "threadlab-bench")
+NET = os.environ.get("BENCH_NET", "10.9.4")
+OUT = Path(os.environ.get("BENCH_OUT", ROOT / "out" / "bench"))
+PARTS = ("server", "sieve", "lifecycle")
+SWEEP = (0.005, 0.001, 0.0002, 0.00005, 0.00001)  # seconds: SWITCH_INTERVAL at 64 clients; 0.005 is stock
+
+
+def say(msg=""):
+    print(msg, flush=True)
+
+
+def parse(argv):
+    ap = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small and quick: a check that every part works")
+    ap.add_argument("--only", default=None, help=f"comma-separated parts: {','.join(PARTS)}")
+    ap.add_argument("--rounds", type=int, help="server: rounds of every measurement (3; quick 1)")
+    ap.add_argument("--seconds", type=float, help="server: the measured window of each run (1.5; quick 0.3)")
+    ap.add_argument("--hosts", type=int, default=1, help="server: client hosts the load is split over (1)")
+    ap.add_argument("--report", type=Path, metavar="JSON", help="print the tables and draw the plots of a bench.json again")
+    ap.add_argument("--out", type=Path, default=OUT, help=f"where bench.json and the plots go ({relative(OUT)})")
+    args = ap.parse_args(argv[1:])
+    parts = args.only.split(",") if args.only else (["server", "sieve"] if args.quick else list(PARTS))
+    if not set(parts) <= set(PARTS) or not 1 <= args.hosts <= len(CLIENTS):
+        ap.error(f"parts are {', '.join(PARTS)}; hosts from 1 to {len(CLIENTS)}")
+    args.parts = parts
+    q = args.quick
+    args.rounds = args.rounds or (1 if q else 3)
+    args.seconds = args.seconds or (0.3 if q else 1.5)
+    args.warmup = 0.1 if q else 0.3
+    args.clients = (1, 8) if q else (1, 8, 64)
+    args.sweep = () if q else SWEEP
+    args.sizes = (10**5, 10**6) if q else (10**7, 10**8, 10**9)
+    args.repeat = 1 if q else 3
+    return args
+
+
+def main(argv):
+    args = parse(argv)
+    if args.report:
+        report(bench_report.load(args.report), args.report.parent, write=False)
+        return 0
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.default_int_handler)
+    started, load_start = time.perf_counter(), os.getloadavg()
+    say(f"bench: {'quick' if args.quick else 'full'} run of {', '.join(args.parts)}; "
+        f"lab {PROJECT} on {NET}.0/24; figures into {relative(args.out)}")
+    result = {"mode": "quick" if args.quick else "full", "parts": args.parts}
+    lifecycle = {}
+    try:
+        if "lifecycle" in args.parts:
+            say("bench: lifecycle: the offline base, under a tag of its own (scripts/build-base)")
+            lifecycle["base"] = bench_lifecycle.base()
+            say(f"  {lifecycle['base'].get('seconds', 0):.1f} s {lifecycle['base'].get('error', '')}")
+            say("bench: lifecycle: the images, cold then warm")
+            lifecycle["build"] = bench_lifecycle.build(PROJECT, NET)
+            say(f"  {lifecycle['build']}")
+            say("bench: lifecycle: the README's docker compose up, to its end")
+            lifecycle["demo"] = bench_lifecycle.demo(PROJECT, NET)
+            say(f"  {lifecycle['demo'].get('seconds', 0):.1f} s, {'ok' if lifecycle['demo'].get('ok') else 'FAILED'}")
+        lab_python = None
+        if {"server", "sieve"} & set(args.parts):
+            bl = BenchLab(PROJECT, NET)
+            load_hosts = list(CLIENTS)[:args.hosts]
+            services = ["server", *(list(CLIENTS) if "lifecycle" in args.parts else load_hosts), "sieved"]
+            try:
+                bl.lab.down()
+                say(f"bench: bringing up {PROJECT}: {', '.join(services)}")
+                lifecycle["up"] = {"seconds": bl.up(services), "hosts": len(services)}
+                lab_python = bl.exec("server", "python3", "-c", "import platform; print(platform.python_version())").strip()
+                if "server" in args.parts:
+                    say(f"bench: server: {', '.join(map(str, args.clients))} clients, {args.rounds} round(s)")
+                    result["server"] = bench_server.run(
+                        bl, load_hosts, args.clients, args.rounds, args.seconds, args.warmup,
+                        sweep=args.sweep, say=say)
+                if "sieve" in args.parts:
+                    say(f"bench: sieve: n = {', '.join(f'{n:.0e}' for n in args.sizes)}, 1 and 2 workers")
+                    result["sieve"] = bench_sieve.run(bl, args.sizes, (1, 2), args.repeat, say=say)
+                    result["sieve"]["table"] = bench_sieve.table(result["sieve"])
+            finally:
+                say(f"bench: tearing down {PROJECT}")
+                bl.down()
+        if "lifecycle" in args.parts:
+            say("bench: lifecycle: the whole test suite")
+            lifecycle["suite"] = bench_lifecycle.suite(PROJECT)
+            say(f"  {lifecycle['suite']}")
+    except KeyboardInterrupt:
+        say("bench: interrupted")
+        return 130
+    except BenchError as e:
+        say(f"bench: FAILED: {e}")
+        return 1
+    result["lifecycle"] = lifecycle
+    result["machine"] = bench_report.machine(lab_python)
+    result["machine"]["load_average_start"] = list(load_start)
+    result["seconds"] = time.perf_counter() - started
+    report(result, args.out)
+    return 0
+
+
+def report(result, out, write=True):
+    """Print the tables and the targets; write bench.json and the plots into out."""
+    result["targets"] = (bench_report.server_targets(result["server"]) if "server" in result else []) + \
+        (bench_report.sieve_targets(result["sieve"]["table"]) if "sieve" in result else []) + \
+        bench_report.lifecycle_targets(result.get("lifecycle", {}))
+    say()
+    say(f"threadlab benchmark, {result['mode']} run: {bench_report.describe(result['machine'])}")
+    m = result["machine"]
+    say(f"load average (1, 5, 15 min) at the start: {' '.join(f'{x:.2f}' for x in m.get('load_average_start', []))}, "
+        f"at the end: {' '.join(f'{x:.2f}' for x in m['load_average'])}; lab at commit {m.get('commit')}"
+        + (f" with changes in {len(m['services_changed_since_commit'])} file(s) of services/"
+           if m.get("services_changed_since_commit") else ""))
+    if "server" in result:
+        say()
+        say(bench_report.server_table(result["server"]))
+    if "sieve" in result:
+        say()
+        say(bench_report.sieve_table(result["sieve"], result["sieve"]["table"]))
+    if result.get("lifecycle"):
+        say()
+        say(bench_report.lifecycle_table(result["lifecycle"]))
+    say()
+    say(bench_report.targets_text(result["targets"]))
+    path = bench_report.write(result, out) if write else out / "bench.json"
+    pngs = bench_report.plots(result, out)
+    say()
+    say(f"bench: wrote {relative(path) if write else ''}" + (f" {', '.join(pngs)}" if pngs else " (no plots: matplotlib missing)")
+        + f" in {relative(out)}; the run took {result['seconds']:.0f} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

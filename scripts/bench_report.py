@@ -1,0 +1,354 @@
+"""The benchmark's report: the tables it prints, the issue's targets checked, the JSON and the plots."""
+
+import json
+import os
+import platform
+import re
+import subprocess
+import time
+
+from lab import ROOT
+
+LAB = "lab"
+
+
+def machine(lab_python=None):
+    """Where and when the figures were measured."""
+    def first(pattern, path):
+        try:
+            m = re.search(pattern, open(path).read(), re.M)
+            return m.group(1).strip() if m else None
+        except OSError:
+            return None
+
+    def out(*cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+
+    mem = first(r"^MemTotal:\s+(\d+)", "/proc/meminfo")
+    changed = out("git", "-C", str(ROOT), "status", "--porcelain", "--", "services")
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "cpu": first(r"^model name\s*:\s*(.*)$", "/proc/cpuinfo") or platform.processor(),
+        "cores": os.cpu_count(),
+        "memory_gib": round(int(mem) / 2**20) if mem else None,
+        "kernel": platform.release(),
+        "docker": out("docker", "version", "--format", "{{.Server.Version}}"),
+        "compose": out("docker", "compose", "version", "--short"),
+        "host_python": platform.python_version(),
+        "lab_python": lab_python,
+        "load_average": list(os.getloadavg()),
+        "commit": out("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"),
+        "services_changed_since_commit": changed.splitlines() if changed else [],
+    }
+
+
+def describe(m):
+    return (f"{m['date']}, {m['cpu']} ({m['cores']} cores), {m['memory_gib']} GiB, Linux {m['kernel']}, "
+            f"Docker {m['docker']}, Compose {m['compose']}, Python {m['lab_python'] or '?'} in the lab, "
+            f"{m['host_python']} on the host")
+
+
+# Formatting
+
+def rate(x):
+    return "-" if x is None else f"{x / 1000:.1f}k"
+
+
+def ms(x):
+    return "-" if x is None else f"{x:.2f}"
+
+
+def secs(x):
+    if x is None:
+        return "-"
+    return f"{x:.3f}" if x < 10 else f"{x:.1f}"
+
+
+def times(x):
+    return "-" if x is None else f"{x:.2f}x"
+
+
+def speedup(by_workers, w):
+    """Seconds with 1 worker over seconds with w, or None where either is missing or too short to time."""
+    t1, tw = by_workers.get(1), by_workers.get(w)
+    return t1 / tw if t1 and tw else None
+
+
+def render(title, header, rows):
+    """A plain-text table: header and rows are lists of cells; the first column left-aligned."""
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                               for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+    return "\n".join([title, line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+# The targets of issue 6, as ratios from this one run
+
+def target(name, value, goal, met, figures):
+    return {"target": name, "value": value, "goal": goal, "met": met, "figures": figures}
+
+
+def server_targets(server):
+    s, sweep = server["summary"], server.get("sweep", {})
+    out = []
+    get = lambda name, n, key="rate": s.get(name, {}).get(n, {}).get(key)
+    lab64, ss64, aio64 = get(LAB, 64), get("socketserver", 64), get("asyncio", 64)
+    if lab64 and ss64:
+        out.append(target("lab server >= 1.0x socketserver throughput at 64 clients", lab64 / ss64, ">= 1.0x",
+                          lab64 / ss64 >= 1.0, f"{times(lab64 / ss64)}: {rate(lab64)} vs {rate(ss64)} round trips/s"))
+    if lab64 and aio64:
+        out.append(target("lab server >= 1.2x asyncio throughput at 64 clients", lab64 / aio64, ">= 1.2x",
+                          lab64 / aio64 >= 1.2, f"{times(lab64 / aio64)}: {rate(lab64)} vs {rate(aio64)} round trips/s"))
+    p99 = get(LAB, 64, "p99_ms")
+    if p99 is not None:
+        pts = [(f["p99_ms"], f["switch_interval"], f["rate"]) for by_n in sweep.values() for n, f in by_n.items()
+               if n == 64]
+        best = f"; best of the SWITCH_INTERVAL sweep {ms(min(pts)[0])} ms at {min(pts)[1] * 1000:g} ms" if pts else ""
+        out.append(target("p99 at 64 clients <= 2 ms", p99, "<= 2 ms", p99 <= 2.0,
+                          f"p99 {ms(p99)} ms (p50 {ms(get(LAB, 64, 'p50_ms'))} ms) at {rate(lab64)} round trips/s, "
+                          f"stock switch interval{best}; 64 clients in a closed loop wait 64 / rate = "
+                          f"{ms(64 / lab64 * 1000)} ms on average"))
+    lab1, pp1 = get(LAB, 1), get("pingpong", 1)
+    if lab1 and pp1:
+        out.append(target("one client >= 0.85x the raw ping-pong floor", lab1 / pp1, ">= 0.85x",
+                          lab1 / pp1 >= 0.85, f"{times(lab1 / pp1)}: {rate(lab1)} vs {rate(pp1)} round trips/s"))
+    return out
+
+
+def sieve_targets(t):
+    out = []
+    seg, ps = t.get("segmented", {}).get(10**9, {}), t.get("primesieve", {}).get(10**9, {})
+    if seg.get(2) and ps.get(2):
+        r = seg[2] / ps[2]
+        out.append(target("fast variant counts to 10^9 in <= 20x primesieve's 2-thread time", r, "<= 20x",
+                          r <= 20, f"segmented {secs(seg[2])} s vs primesieve {secs(ps[2])} s, 2 threads"))
+    if speedup(seg, 2):
+        r = speedup(seg, 2)
+        out.append(target("fast variant: >= 1.7x speedup from the second thread at 10^9", r, ">= 1.7x",
+                          r >= 1.7, f"segmented {secs(seg[1])} s with 1 thread, {secs(seg[2])} s with 2"))
+    return out
+
+
+def lifecycle_targets(lc):
+    out = []
+    if "seconds" in lc.get("demo", {}):
+        d = lc["demo"]
+        out.append(target("end-to-end demo <= 15 s with warm images", d["seconds"], "<= 15 s",
+                          d["seconds"] <= 15 and d["ok"], f"{secs(d['seconds'])} s" + ("" if d["ok"] else ", FAILED")))
+    if "seconds" in lc.get("suite", {}):
+        u = lc["suite"]
+        out.append(target("whole test suite <= 5 min", u["seconds"], "<= 300 s", u["seconds"] <= 300 and u["ok"],
+                          f"{secs(u['seconds'])} s: {u['summary']}"))
+    return out
+
+
+# Tables
+
+def server_table(server):
+    s = server["summary"]
+    refs = ["socketserver", "asyncio", "pingpong"]
+    header = ["figure", "this lab", *refs, "ratio"]
+    rows = []
+    get = lambda name, n, key: s.get(name, {}).get(n, {}).get(key)
+    us = lambda x: "-" if x is None else f"{x:.0f}"
+    for n in server["settings"]["clients"]:
+        for key, fmt, what in (("rate", rate, "round trips/s"), ("p50_ms", ms, "p50 ms"), ("p99_ms", ms, "p99 ms"),
+                               ("server_cpu_us", us, "server CPU us per round trip")):
+            ratio = ""
+            lab = get(LAB, n, key)
+            if key == "rate" and n == 1 and get("pingpong", n, key):
+                ratio = f"{times(lab / get('pingpong', n, key))} ping-pong"
+            elif key == "rate" and get("socketserver", n, key) and get("asyncio", n, key):
+                ratio = f"{times(lab / get('socketserver', n, key))} socketserver, {times(lab / get('asyncio', n, key))} asyncio"
+            elif key == "server_cpu_us" and lab and get("socketserver", n, key):
+                ratio = f"{times(lab / get('socketserver', n, key))} socketserver's"
+            rows.append([f"{what}, {n} client{'s' if n > 1 else ''}", fmt(lab), *(fmt(get(r, n, key)) for r in refs), ratio])
+    st = server["settings"]
+    title = (f"Server: the lab's srvr.py on a.b.c against references, load from {', '.join(st['hosts'])}; "
+             f"{st['seconds']:g} s windows, median of {st['rounds']} round{'s' if st['rounds'] > 1 else ''}")
+    text = render(title, header, rows)
+    if server.get("sweep"):
+        pts = sorted(((f["switch_interval"], n, f) for by_n in server["sweep"].values() for n, f in by_n.items()),
+                     key=lambda p: -p[0])
+        text += "\n\n" + render(
+            f"The lever: the lab's server with SWITCH_INTERVAL (sys.setswitchinterval), {pts[0][1]} clients",
+            ["SWITCH_INTERVAL ms", "round trips/s", "p50 ms", "p99 ms", "p99.9 ms", "server CPU us"],
+            [[f"{si * 1000:g}" + (" (stock)" if si == 0.005 else ""), rate(f["rate"]), ms(f["p50_ms"]),
+              ms(f["p99_ms"]), ms(f["p99.9_ms"]), us(f.get("server_cpu_us"))] for si, n, f in pts])
+    return text
+
+
+SIEVE_COLUMNS = ["faithful", "segmented", "segmented-process", "plain", "numpy", "primesieve"]
+
+
+def sieve_table(sieve, t):
+    cols = [c for c in SIEVE_COLUMNS if c in t]
+    header = ["figure", *(c if c != "segmented" else "segmented (fastest)" for c in cols), "ratio"]
+    rows = []
+    for n in sieve["settings"]["sizes"]:
+        e = f"10^{len(str(n)) - 1}"
+        for w in sieve["settings"]["workers"]:
+            ratio = ""
+            seg, ps = t.get("segmented", {}).get(n, {}).get(w), t.get("primesieve", {}).get(n, {}).get(w)
+            if seg and ps:
+                ratio = f"segmented {seg / ps:.1f}x primesieve"
+            elif seg and ps is not None:
+                ratio = "primesieve: under its 1 ms resolution"
+            rows.append([f"{e}, {w} thread{'s' if w > 1 else ''} (s)", *(secs(t[c].get(n, {}).get(w)) for c in cols),
+                         ratio])
+        if len(sieve["settings"]["workers"]) > 1:
+            w2 = sieve["settings"]["workers"][1]
+            sp = lambda c: speedup(t[c].get(n, {}), w2)
+            rows.append([f"{e}, speedup 1 -> {w2}", *(times(sp(c)) for c in cols), ""])
+    cores = {(r["variant"], r["n"]): r["cores"] for r in sieve["runs"] if r["workers"] == max(sieve["settings"]["workers"])}
+    big = max(sieve["settings"]["sizes"])
+    rows.append([f"{'10^' + str(len(str(big)) - 1)}, cores busy with {max(sieve['settings']['workers'])}",
+                 *(f"{cores[(c, big)]:.2f}" if (c, big) in cores else "-" for c in cols), ""])
+    title = ("Sieve: seconds to count the primes up to n (median); faithful, segmented and plain run on the lab's "
+             "sieve host, numpy and primesieve on this machine")
+    text = render(title, header, rows)
+    if sieve.get("missing"):
+        text += "\n" + "\n".join(f"  not measured: {k}: {v}" for k, v in sieve["missing"].items())
+    return text
+
+
+def lifecycle_table(lc):
+    rows = []
+    if "base" in lc:
+        b = lc["base"]
+        rows.append(["offline base (scripts/build-base, mmdebstrap)", secs(b.get("seconds")),
+                     f"{b['mb']} MB" if b.get("mb") else b.get("error", "")])
+    if "build" in lc:
+        b = lc["build"]
+        rows.append([f"images, cold (build --no-cache, {b.get('images')} hosts)", secs(b.get("cold_seconds")),
+                     b.get("error", "")])
+        rows.append(["images, warm (build)", secs(b.get("warm_seconds")), ""])
+    if "up" in lc:
+        rows.append([f"compose up to all healthy ({lc['up']['hosts']} hosts, warm images)", secs(lc["up"]["seconds"]), ""])
+    if "demo" in lc:
+        d = lc["demo"]
+        rows.append(["end-to-end demo (docker compose up, warm)", secs(d.get("seconds")),
+                     "target <= 15 s" + ("" if d.get("ok") else "; FAILED")])
+    if "suite" in lc:
+        u = lc["suite"]
+        rows.append(["whole test suite (pytest -q)", secs(u.get("seconds")),
+                     u.get("skipped") or f"target <= 300 s; {u.get('summary')}"])
+    return render("Lab lifecycle", ["figure", "seconds", "note"], rows)
+
+
+def targets_text(targets):
+    lines = ["Targets (issue 6), from this run:"]
+    for t in targets:
+        lines.append(f"  {'met    ' if t['met'] else 'NOT MET'}  {t['target']}: {t['figures']}")
+    return "\n".join(lines)
+
+
+# Plots
+
+def plots(result, out):
+    """PNG files into out; returns their names, or [] without matplotlib."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    made = []
+
+    def save(fig, name):
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
+        made.append(name)
+
+    server = result.get("server")
+    if server:
+        s = server["summary"]
+        fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+        for name, by_n in s.items():
+            ns = sorted(by_n)
+            a.plot(ns, [by_n[n]["rate"] for n in ns], marker="o", label=name)
+            b.plot(ns, [by_n[n]["p99_ms"] for n in ns], marker="o", label=name)
+        a.set(xscale="log", xlabel="concurrent clients", ylabel="round trips/s", title="Throughput")
+        b.set(xscale="log", yscale="log", xlabel="concurrent clients", ylabel="p99 latency (ms)", title="p99 latency")
+        b.axhline(2.0, color="grey", ls="--", lw=1)
+        a.legend(fontsize=8)
+        save(fig, "server.png")
+
+        top = max(server["settings"]["clients"])
+        fig, a = plt.subplots(figsize=(7, 4.5))
+        for name, by_n in s.items():
+            if top in by_n:
+                a.plot(by_n[top]["cdf_ms"], range(1, 101), label=name)
+        a.set(xscale="log", xlabel="round-trip latency (ms)", ylabel="percentile",
+              title=f"Latency at {top} clients (round with the median rate)")
+        a.axvline(2.0, color="grey", ls="--", lw=1)
+        a.legend(fontsize=8)
+        save(fig, "latency.png")
+
+        if server.get("sweep"):
+            pts = sorted(((f["switch_interval"], f) for by_n in server["sweep"].values() for f in by_n.values()),
+                         key=lambda p: p[0])
+            x = [si * 1000 for si, _ in pts]
+            fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+            a.plot(x, [f["p50_ms"] for _, f in pts], marker="o", label="p50")
+            a.plot(x, [f["p99_ms"] for _, f in pts], marker="o", label="p99")
+            a.set(xscale="log", yscale="log", xlabel="SWITCH_INTERVAL (ms)", ylabel="latency (ms)",
+                  title=f"The lab's server at {server['settings']['sweep_clients']} clients")
+            a.axhline(2.0, color="grey", ls="--", lw=1)
+            a.legend()
+            b.plot(x, [f["rate"] for _, f in pts], marker="o")
+            b.set(xscale="log", xlabel="SWITCH_INTERVAL (ms)", ylabel="round trips/s", title="Throughput")
+            save(fig, "switch-interval.png")
+
+    sieve = result.get("sieve")
+    if sieve and sieve["runs"]:
+        t = sieve["table"]
+        workers = sieve["settings"]["workers"]
+        fig, a = plt.subplots(figsize=(7, 4.5))
+        for v in [c for c in SIEVE_COLUMNS if c in t]:
+            for w, style in zip(workers, ("-", "--")):
+                ns = sorted(n for n in t[v] if w in t[v][n])
+                a.plot(ns, [t[v][n][w] for n in ns], style, marker="o", label=f"{v}, {w} worker{'s' if w > 1 else ''}")
+        a.set(xscale="log", yscale="log", xlabel="n", ylabel="seconds", title="Counting the primes up to n")
+        a.legend(fontsize=7)
+        save(fig, "sieve.png")
+
+        if len(workers) > 1:
+            big = max(sieve["settings"]["sizes"])
+            w2 = workers[1]
+            cols = [c for c in SIEVE_COLUMNS if c in t and speedup(t[c].get(big, {}), w2)]
+            cores = {r["variant"]: r["cores"] for r in sieve["runs"] if r["n"] == big and r["workers"] == w2}
+            fig, a = plt.subplots(figsize=(9, 4.5))
+            xs = range(len(cols))
+            a.bar([x - 0.2 for x in xs], [speedup(t[c][big], w2) for c in cols], 0.4, label=f"speedup, 1 -> {w2}")
+            a.bar([x + 0.2 for x in xs], [cores.get(c, 0) for c in cols], 0.4, label=f"cores busy with {w2}")
+            a.axhline(1.7, color="grey", ls="--", lw=1)
+            gil = {"faithful": "holds the GIL", "segmented": "holds the GIL", "plain": "holds the GIL",
+                   "segmented-process": "processes: no shared GIL", "numpy": "releases the GIL in stores",
+                   "primesieve": "C++, no GIL"}
+            a.set_xticks(list(xs), [f"{c}\n{gil.get(c, '')}" for c in cols], fontsize=8)
+            a.set(ylabel="x", title=f"Why a second thread helps some sieves and not others (n = 10^{len(str(big)) - 1})")
+            a.legend()
+            save(fig, "sieve-threads.png")
+    return made
+
+
+def load(path):
+    """A bench.json, with the numbers JSON made into keys (clients, n, workers) numbers again."""
+    def ints(x):
+        if isinstance(x, dict):
+            return {(int(k) if isinstance(k, str) and k.isdigit() else k): ints(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [ints(v) for v in x]
+        return x
+    return ints(json.loads(path.read_text()))
+
+
+def write(result, out):
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
+    return out / "bench.json"

@@ -1,0 +1,55 @@
+"""scripts/bench --quick, end to end against the live lab: the tables printed, the JSON written."""
+
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+from lab import ROOT
+
+PROJECT = "threadlab-benchtest"  # not threadlab-bench, which a full benchmark run may have up
+NET = "10.9.7"  # 10.9.1-10.9.6: the other tests, replay, balance, and scripts/bench itself (10.9.4)
+
+
+@pytest.fixture(scope="module")
+def quick(docker_engine, tmp_path_factory):
+    """One quick run of the benchmark command; yields (its exit code, its output, its folder)."""
+    out = tmp_path_factory.mktemp("bench")
+    env = dict(os.environ, BENCH_PROJECT=PROJECT, BENCH_NET=NET, BENCH_INSTALL="0")
+    r = subprocess.run(["scripts/bench", "--quick", "--out", str(out)], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=600)
+    yield r.returncode, r.stdout + r.stderr, out
+    subprocess.run(["docker", "compose", "-p", PROJECT, "down", "-v", "--remove-orphans"], cwd=ROOT,
+                   env=dict(env, LAB_NET=NET), capture_output=True, timeout=120)
+
+
+def test_quick_bench_prints_the_tables(quick):
+    """The run ends 0 and prints the server and sieve tables: figure, this lab, each reference, ratio."""
+    code, out, _ = quick
+    assert code == 0, out
+    assert re.search(r"^figure +this lab +socketserver +asyncio +pingpong +ratio$", out, re.M), out
+    assert re.search(r"^round trips/s, 1 client +\d+\.\dk .* \d\.\d\dx ping-pong$", out, re.M), out
+    assert re.search(r"^round trips/s, 8 clients .* \d\.\d\dx socketserver, \d\.\d\dx asyncio$", out, re.M), out
+    assert re.search(r"^figure +faithful +segmented \(fastest\) +segmented-process +plain", out, re.M), out
+    assert re.search(r"^10\^6, speedup 1 -> 2 ", out, re.M), out
+    assert "Targets (issue 6), from this run:" in out
+    assert f"tearing down {PROJECT}" in out
+
+
+def test_quick_bench_writes_the_json(quick):
+    """bench.json holds every server at 1 and 8 clients, each checked exact, and the sieve's counts."""
+    code, out, folder = quick
+    assert code == 0, out
+    result = json.loads((folder / "bench.json").read_text())
+    summary = result["server"]["summary"]
+    assert {"lab", "socketserver", "asyncio", "pingpong"} <= set(summary)
+    for name, by_n in summary.items():
+        assert set(by_n) == {"1", "8"}, name
+        assert all(f["rate"] > 0 and f["p99_ms"] >= f["p50_ms"] > 0 for f in by_n.values()), name
+    assert all(r["final"] > 0 for r in result["server"]["runs"])  # each the exact sum the clients sent
+    counts = {(r["variant"], r["n"], r["workers"]): r["count"] for r in result["sieve"]["runs"]}
+    assert {v for v, _, _ in counts} >= {"faithful", "segmented", "segmented-process", "plain"}
+    assert all(c == {100000: 9592, 1000000: 78498}[n] for (_, n, _), c in counts.items()), counts
+    assert result["machine"]["cores"] >= 1 and result["machine"]["date"]
