@@ -9,36 +9,15 @@ import threading
 import pytest
 
 import clnt
-import srvr
-
-TIMEOUT = 10  # seconds: any wait longer than this is a bug, and fails the test instead of hanging it
-
-
-class Server:
-    """srvr.serve on a daemon thread, its listener bound before the thread starts."""
-
-    def __init__(self, nclients):
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = str(self.listener.getsockname()[1])
-        self.result = {}
-        self.thread = threading.Thread(target=self._serve, args=(nclients,), daemon=True)
-        self.thread.start()
-
-    def _serve(self, nclients):
-        self.result["v"] = srvr.serve(self.listener, nclients)
-
-    def final(self):
-        self.thread.join(timeout=TIMEOUT)
-        assert not self.thread.is_alive(), "the server did not end the session"
-        return self.result["v"]
-
+from served import TIMEOUT, Served
 
 @pytest.fixture
 def server():
+    """Start Served(nclients) servers; close their listeners after the test."""
     servers = []
 
     def start(nclients=1):
-        servers.append(Server(nclients))
+        servers.append(Served(nclients))
         return servers[-1]
 
     yield start
@@ -82,7 +61,7 @@ def test_play_prints_each_v_and_writes_transcript(server, tmp_path, capsys):
     """--play types the host's part, prints 'HOST: sent K, v is V' per k, and --transcript saves the echoes."""
     s = server()
     transcript = tmp_path / "h1.json"
-    rc = play(tmp_path, "pace 0\nh1: 5 12 200 0\n", s.port, "h1", "--transcript", str(transcript))
+    rc = play(tmp_path, "pace 0\nh1: 5 12 200 0\n", str(s.port), "h1", "--transcript", str(transcript))
     assert rc == 0
     assert capsys.readouterr().out.splitlines() == [
         "h1: sent 5, v is 5",
@@ -103,7 +82,7 @@ def test_play_two_hosts_at_once(server, tmp_path, capsys):
     results = {}
 
     def run(host):
-        results[host] = clnt.main(["clnt.py", "127.0.0.1", s.port, "--play", str(path), "--as", host,
+        results[host] = clnt.main(["clnt.py", "127.0.0.1", str(s.port), "--play", str(path), "--as", host,
                                    "--transcript", str(tmp_path / f"{host}.json")])
 
     threads = [threading.Thread(target=run, args=(h,), daemon=True) for h in ("u.v.w", "x.y.z")]
@@ -130,7 +109,7 @@ def test_play_two_hosts_at_once(server, tmp_path, capsys):
 def test_bad_line_is_told_and_not_sent(server, tmp_path, capsys, token, told):
     """A line that is not a k from 0 to 255 gets one line saying why, and nothing is sent for it."""
     s = server()
-    assert play(tmp_path, f"h1: 5 {token} 6 0\n", s.port) == 0
+    assert play(tmp_path, f"h1: 5 {token} 6 0\n", str(s.port)) == 0
     assert capsys.readouterr().out.splitlines() == [
         "h1: sent 5, v is 5",
         f"h1: {told}: type a number from 0 to 255 (0 to leave)",
@@ -144,7 +123,7 @@ def test_eof_sends_zero(server, tmp_path, capsys, caplog):
     """EOF in a scenario sends k = 0: the server sees the client leave properly."""
     caplog.set_level(logging.INFO, logger="srvr")
     s = server()
-    assert play(tmp_path, "h1: 5 EOF\n", s.port) == 0
+    assert play(tmp_path, "h1: 5 EOF\n", str(s.port)) == 0
     assert capsys.readouterr().out.splitlines() == ["h1: sent 5, v is 5", "h1: end of input: sending 0 and leaving"]
     assert s.final() == 5
     assert any("sent 0 and left" in r.getMessage() for r in caplog.records)
@@ -164,7 +143,7 @@ def test_by_hand_ctrl_d_sends_zero(server, monkeypatch, capsys, caplog):
 
     monkeypatch.setattr(builtins, "input", fake_input)
     s = server()
-    assert bounded(clnt.main, ["clnt.py", "127.0.0.1", s.port]) == 0
+    assert bounded(clnt.main, ["clnt.py", "127.0.0.1", str(s.port)]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "5",
         "'x' is not a number: type a number from 0 to 255 (0 to leave)",
@@ -233,7 +212,7 @@ def test_play_reads_scenario_from_stdin(server, monkeypatch, capsys):
     import io
     monkeypatch.setattr("sys.stdin", io.StringIO("h1: 7 8 0\n"))
     s = server()
-    assert bounded(clnt.main, ["clnt.py", "127.0.0.1", s.port, "--play", "-", "--as", "h1"]) == 0
+    assert bounded(clnt.main, ["clnt.py", "127.0.0.1", str(s.port), "--play", "-", "--as", "h1"]) == 0
     assert "h1: sent 8, v is 15" in capsys.readouterr().out
     assert s.final() == 15
 
@@ -251,12 +230,12 @@ def test_recording_replays_to_same_final_value(server, monkeypatch, tmp_path, ca
     monkeypatch.setattr(builtins, "input", fake_input)
     recording = tmp_path / "rec.scn"
     s = server()
-    assert bounded(clnt.main, ["clnt.py", "127.0.0.1", s.port, "--as", "u.v.w", "--record", str(recording)]) == 0
+    assert bounded(clnt.main, ["clnt.py", "127.0.0.1", str(s.port), "--as", "u.v.w", "--record", str(recording)]) == 0
     assert recording.read_text() == 'u.v.w: 5 "abc" "" 250 12 EOF\n'
     recorded_final = s.final()
 
     again = server()
-    assert play(tmp_path, recording.read_text(), again.port, "u.v.w") == 0
+    assert play(tmp_path, recording.read_text(), str(again.port), "u.v.w") == 0
     assert again.final() == recorded_final == 267
 
 

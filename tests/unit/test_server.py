@@ -2,60 +2,26 @@
 
 import logging
 import random
-import socket
 import threading
 
 import pytest
 
 import check
 import protocol
-import srvr
-
-TIMEOUT = 10  # seconds: any wait longer than this is a bug, and fails the test instead of hanging it
-
-
-class Session:
-    """srvr.serve(listener, nclients) on a daemon thread, with the listener bound before it starts."""
-
-    def __init__(self, nclients):
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.result = {}
-        self.thread = threading.Thread(target=self._serve, args=(nclients,), daemon=True)
-        self.thread.start()
-
-    def _serve(self, nclients):
-        self.result["v"] = srvr.serve(self.listener, nclients)
-
-    def connect(self):
-        return socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT)
-
-    def final(self):
-        """The value serve returned; fails if the session has not ended within TIMEOUT."""
-        self.thread.join(timeout=TIMEOUT)
-        assert not self.thread.is_alive(), "the server did not end the session"
-        return self.result["v"]
-
+from served import TIMEOUT, Served, send
 
 @pytest.fixture
 def session():
+    """Start Served(nclients) servers; close their listeners after the test."""
     sessions = []
 
     def start(nclients):
-        sessions.append(Session(nclients))
+        sessions.append(Served(nclients))
         return sessions[-1]
 
     yield start
     for s in sessions:
         s.listener.close()
-
-
-def send(sock, k):
-    """Send k and return the echoed v (mod 256)."""
-    sock.sendall(protocol.encode_k(k))
-    data = sock.recv(1)
-    assert data, "the server closed the connection"
-    return protocol.decode_v(data)
 
 
 def leave(sock):

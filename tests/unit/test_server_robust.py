@@ -11,42 +11,14 @@ from pathlib import Path
 
 import pytest
 
-import protocol
 import srvr
+from served import TIMEOUT, Served, send
 
-TIMEOUT = 10
 SERVER = Path(srvr.__file__)
 
 
-class Server:
-    """srvr.serve with a Tally of our own, on a daemon thread."""
-
-    def __init__(self, nclients, **limits):
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.tally = srvr.Tally(nclients, **limits)
-        self.result = {}
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        self.result["v"] = srvr.serve(self.listener, self.tally.nclients, self.tally)
-
-    def connect(self):
-        return socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT)
-
-    def final(self):
-        self.thread.join(timeout=TIMEOUT)
-        assert not self.thread.is_alive(), "the server did not end the session"
-        self.listener.close()
-        return self.result["v"]
-
-
-def send(sock, k):
-    sock.sendall(protocol.encode_k(k))
-    data = sock.recv(1)
-    assert data, "the server closed the connection"
-    return data[0]
+def Server(nclients, **limits):
+    return Served(nclients, **limits)
 
 
 def closed(sock):

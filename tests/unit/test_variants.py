@@ -4,47 +4,21 @@ protocol; the race without the lock; the busy wait's cost."""
 import logging
 import random
 import re
-import socket
 import threading
 
 import pytest
 
 import check
-import protocol
 import srvr
 import srvr_asyncio
 import srvr_thread
+from served import TIMEOUT, Served, send
 
-TIMEOUT = 20
 VARIANTS = {"threading": srvr, "thread": srvr_thread, "asyncio": srvr_asyncio}
 
 
-class Server:
-    def __init__(self, variant, nclients, **settings):
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.tally = srvr.Tally(nclients, idle_timeout=TIMEOUT, **settings)
-        self.result = {}
-        serve = VARIANTS[variant].serve
-        self.thread = threading.Thread(target=lambda: self.result.update(v=serve(self.listener, nclients, self.tally)),
-                                       daemon=True)
-        self.thread.start()
-
-    def connect(self):
-        return socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT)
-
-    def final(self):
-        self.thread.join(timeout=TIMEOUT)
-        assert not self.thread.is_alive(), "the server did not end the session"
-        self.listener.close()
-        return self.result["v"]
-
-
-def send(sock, k):
-    sock.sendall(protocol.encode_k(k))
-    data = sock.recv(1)
-    assert data, "the server closed the connection"
-    return data[0]
+def Server(variant, nclients, **settings):
+    return Served(nclients, VARIANTS[variant], idle_timeout=TIMEOUT, **settings)
 
 
 def contend(server, nclients, nk, ks=None):
