@@ -67,7 +67,12 @@ def parse(argv):
 def main(argv):
     args = parse(argv)
     if args.report:
-        report(bench_report.load(args.report), args.report.parent, write=False)
+        result = bench_report.load(args.report)
+        if "server" in result:  # the figures again from every run kept, as this version sums them up
+            runs = result["server"]["runs"]
+            result["server"]["summary"] = bench_server.summarize([r for r in runs if not r.get("sweep")])
+            result["server"]["sweep"] = bench_server.summarize([r for r in runs if r.get("sweep")])
+        report(result, args.report.parent, write=False)
         return 0
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.default_int_handler)
@@ -153,8 +158,8 @@ def report(result, out, write=True):
     path = bench_report.write(result, out) if write else out / "bench.json"
     pngs = bench_report.plots(result, out)
     say()
-    say(f"bench: wrote {relative(path) if write else ''}" + (f" {', '.join(pngs)}" if pngs else " (no plots: matplotlib missing)")
-        + f" in {relative(out)}; the run took {result['seconds']:.0f} s")
+    say(f"bench: wrote {', '.join(([path.name] if write else []) + pngs)} in {relative(out)}"
+        + ("" if pngs else " (no plots: matplotlib is missing)") + f"; the run took {result['seconds']:.0f} s")
 
 
 if __name__ == "__main__":

@@ -134,6 +134,20 @@ def run(bl, hosts, clients=(1, 8, 64), rounds=3, seconds=2.0, warmup=0.5, sweep=
                          "hosts": list(hosts)}}
 
 
+def paired(summary, a, b, n, key="rates"):
+    """a's figure over b's, round by round (each pair measured minutes apart at most): [ratio, ...]."""
+    fa, fb = summary.get(a, {}).get(n), summary.get(b, {}).get(n)
+    if not fa or not fb:
+        return []
+    by_round = dict(zip(fb["rounds"], fb[key]))
+    return [x / by_round[rnd] for rnd, x in zip(fa["rounds"], fa[key]) if by_round.get(rnd) and x is not None]
+
+
+def paired_median(summary, a, b, n, key="rates"):
+    ratios = paired(summary, a, b, n, key)
+    return statistics.median(ratios) if ratios else None
+
+
 def progress(rnd, rounds, r):
     cpu = f"  server {r['server_cpu_us']:.0f} us CPU each" if r.get("server_cpu_us") else ""
     return (f"  round {rnd + 1}/{rounds}  {r['clients']:3} clients  {label(r['server'], r['switch_interval']):30} "
@@ -156,7 +170,9 @@ def summarize(runs):
                 **{k: statistics.median(r[k] for r in rs) for k in ("p50_ms", "p90_ms", "p99_ms", "p99.9_ms")},
                 **{k: statistics.median(r[k] for r in rs) if all(r.get(k) is not None for r in rs) else None
                    for k in ("server_cpu_us", "client_cpu_us")},
+                "rounds": [r["round"] for r in rs],
                 "rates": [r["rate"] for r in rs],
+                "cpus_us": [r.get("server_cpu_us") for r in rs],
                 "p99s_ms": [r["p99_ms"] for r in rs],
                 "cdf_ms": mid["cdf_ms"],  # the round with the median rate
                 "loadgen_cpu": mid["loadgen_cpu"],
