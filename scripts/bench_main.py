@@ -12,6 +12,7 @@ failure); 1: a program gave a wrong answer or failed; 2: bad arguments.
 """
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -43,8 +44,8 @@ def parse(argv):
     ap = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small and quick: a check that every part works")
     ap.add_argument("--only", default=None, help=f"comma-separated parts: {','.join(PARTS)}")
-    ap.add_argument("--rounds", type=int, help="server: rounds of every measurement (3; quick 1)")
-    ap.add_argument("--seconds", type=float, help="server: the measured window of each run (1.5; quick 0.3)")
+    ap.add_argument("--rounds", type=int, help="server: rounds of every measurement (5; quick 1)")
+    ap.add_argument("--seconds", type=float, help="server: the measured window of each run (1; quick 0.3)")
     ap.add_argument("--hosts", type=int, default=1, help="server: client hosts the load is split over (1)")
     ap.add_argument("--report", type=Path, metavar="JSON", help="print the tables and draw the plots of a bench.json again")
     ap.add_argument("--out", type=Path, default=OUT, help=f"where bench.json and the plots go ({relative(OUT)})")
@@ -54,8 +55,8 @@ def parse(argv):
         ap.error(f"parts are {', '.join(PARTS)}; hosts from 1 to {len(CLIENTS)}")
     args.parts = parts
     q = args.quick
-    args.rounds = args.rounds or (1 if q else 3)
-    args.seconds = args.seconds or (0.3 if q else 1.5)
+    args.rounds = args.rounds or (1 if q else 5)
+    args.seconds = args.seconds or (0.3 if q else 1.0)
     args.warmup = 0.1 if q else 0.3
     args.clients = (1, 8) if q else (1, 8, 64)
     args.sweep = () if q else SWEEP
@@ -79,19 +80,25 @@ def main(argv):
     started, load_start = time.perf_counter(), os.getloadavg()
     say(f"bench: {'quick' if args.quick else 'full'} run of {', '.join(args.parts)}; "
         f"lab {PROJECT} on {NET}.0/24; figures into {relative(args.out)}")
-    result = {"mode": "quick" if args.quick else "full", "parts": args.parts}
+    result = {"mode": "quick" if args.quick else "full", "parts": args.parts, "part_seconds": {}}
     lifecycle = {}
+
+    @contextlib.contextmanager
+    def part(name, what):
+        say(f"bench: {name}: {what}")
+        t0 = time.perf_counter()
+        yield
+        result["part_seconds"][name] = round(time.perf_counter() - t0, 1)
+
     try:
         if "lifecycle" in args.parts:
-            say("bench: lifecycle: the offline base, under a tag of its own (scripts/build-base)")
-            lifecycle["base"] = bench_lifecycle.base()
-            say(f"  {lifecycle['base'].get('seconds', 0):.1f} s {lifecycle['base'].get('error', '')}")
-            say("bench: lifecycle: the images, cold then warm")
-            lifecycle["build"] = bench_lifecycle.build(PROJECT, NET)
-            say(f"  {lifecycle['build']}")
-            say("bench: lifecycle: the README's docker compose up, to its end")
-            lifecycle["demo"] = bench_lifecycle.demo(PROJECT, NET)
-            say(f"  {lifecycle['demo'].get('seconds', 0):.1f} s, {'ok' if lifecycle['demo'].get('ok') else 'FAILED'}")
+            with part("base", "the offline base, under a tag of its own (scripts/build-base)"):
+                lifecycle["base"] = bench_lifecycle.base()
+            with part("build", "every host's image, cold (--no-cache), then warm"):
+                lifecycle["build"] = bench_lifecycle.build(PROJECT, NET)
+            with part("demo", "the README's docker compose up, to its end"):
+                lifecycle["demo"] = bench_lifecycle.demo(PROJECT, NET)
+            say("  " + bench_report.lifecycle_line(lifecycle))
         lab_python = None
         if {"server", "sieve"} & set(args.parts):
             bl = BenchLab(PROJECT, NET)
@@ -99,25 +106,24 @@ def main(argv):
             services = ["server", *(list(CLIENTS) if "lifecycle" in args.parts else load_hosts), "sieved"]
             try:
                 bl.lab.down()
-                say(f"bench: bringing up {PROJECT}: {', '.join(services)}")
-                lifecycle["up"] = {"seconds": bl.up(services), "hosts": len(services)}
+                with part("up", f"bringing up {PROJECT}: {', '.join(services)}"):
+                    lifecycle["up"] = {"seconds": bl.up(services), "hosts": len(services)}
                 lab_python = bl.exec("server", "python3", "-c", "import platform; print(platform.python_version())").strip()
                 if "server" in args.parts:
-                    say(f"bench: server: {', '.join(map(str, args.clients))} clients, {args.rounds} round(s)")
-                    result["server"] = bench_server.run(
-                        bl, load_hosts, args.clients, args.rounds, args.seconds, args.warmup,
-                        sweep=args.sweep, say=say)
+                    with part("server", f"{', '.join(map(str, args.clients))} clients, {args.rounds} round(s)"):
+                        result["server"] = bench_server.run(bl, load_hosts, args.clients, args.rounds, args.seconds,
+                                                            args.warmup, sweep=args.sweep, say=say)
                 if "sieve" in args.parts:
-                    say(f"bench: sieve: n = {', '.join(f'{n:.0e}' for n in args.sizes)}, 1 and 2 workers")
-                    result["sieve"] = bench_sieve.run(bl, args.sizes, (1, 2), args.repeat, say=say)
-                    result["sieve"]["table"] = bench_sieve.table(result["sieve"])
+                    with part("sieve", f"n = {', '.join(f'{n:.0e}' for n in args.sizes)}, 1 and 2 workers"):
+                        result["sieve"] = bench_sieve.run(bl, args.sizes, (1, 2), args.repeat, say=say)
+                        result["sieve"]["table"] = bench_sieve.table(result["sieve"])
             finally:
                 say(f"bench: tearing down {PROJECT}")
                 bl.down()
         if "lifecycle" in args.parts:
-            say("bench: lifecycle: the whole test suite")
-            lifecycle["suite"] = bench_lifecycle.suite(PROJECT)
-            say(f"  {lifecycle['suite']}")
+            with part("suite", "the whole test suite"):
+                lifecycle["suite"] = bench_lifecycle.suite(PROJECT)
+            say("  " + bench_report.lifecycle_line({"suite": lifecycle["suite"]}))
     except KeyboardInterrupt:
         say("bench: interrupted")
         return 130

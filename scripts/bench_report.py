@@ -252,6 +252,23 @@ def lifecycle_table(lc):
     return render("Lab lifecycle", ["figure", "seconds", "note"], rows)
 
 
+def lifecycle_line(lc):
+    """One line of what the lifecycle part measured, as it goes."""
+    parts = []
+    for name, key in (("base", "seconds"), ("build", "cold_seconds"), ("build", "warm_seconds"), ("demo", "seconds"),
+                      ("suite", "seconds")):
+        if name in lc:
+            got = lc[name]
+            label = {"cold_seconds": "images cold", "warm_seconds": "images warm"}.get(key, name)
+            parts.append(f"{label} {secs(got[key])} s" if key in got else
+                         f"{label}: {got.get('error') or got.get('skipped')}")
+    if "ok" in lc.get("demo", {}) and not lc["demo"]["ok"]:
+        parts.append("the demo FAILED")
+    if "summary" in lc.get("suite", {}):
+        parts.append(lc["suite"]["summary"])
+    return "; ".join(dict.fromkeys(parts))
+
+
 def targets_text(targets):
     lines = ["Targets (issue 6), from this run:"]
     for t in targets:
