@@ -1,9 +1,10 @@
 """scripts/bench: the server, the sieve and the lab's lifecycle measured side by side in one run.
 
-Usage: scripts/bench [--quick] [--only PART,...] [--rounds N] [--seconds S] [--hosts N] [--out DIR]
+Usage: scripts/bench [--quick] [--suite] [--only PART,...] [--rounds N] [--seconds S] [--hosts N] [--out DIR]
        scripts/bench --report out/bench/bench.json    the tables and plots of a run again
 
-Parts: server, sieve, lifecycle (all three by default; --quick: server and sieve, small).
+Parts: server, sieve, lifecycle (these three by default, about 7 minutes; --quick: server and sieve,
+small, half a minute), suite (the whole test suite timed, with --suite or --only: minutes more).
 Brings up a lab of its own (project BENCH_PROJECT, threadlab-bench, on BENCH_NET.0/24, 10.9.4 by
 default), measures, and tears it down at the end, also on failure or Ctrl-C. Prints the tables
 (figure, this lab, each reference, ratio) and the issue's targets, met or not; writes bench.json
@@ -32,7 +33,7 @@ from lab import CLIENTS  # noqa: E402
 PROJECT = os.environ.get("BENCH_PROJECT", "threadlab-bench")
 NET = os.environ.get("BENCH_NET", "10.9.4")
 OUT = Path(os.environ.get("BENCH_OUT", ROOT / "out" / "bench"))
-PARTS = ("server", "sieve", "lifecycle")
+PARTS = ("server", "sieve", "lifecycle", "suite")
 SWEEP = (0.005, 0.001, 0.0002, 0.00005, 0.00001)  # seconds: SWITCH_INTERVAL at 64 clients; 0.005 is stock
 
 
@@ -43,6 +44,7 @@ def say(msg=""):
 def parse(argv):
     ap = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small and quick: a check that every part works")
+    ap.add_argument("--suite", action="store_true", help="also time the whole test suite (minutes more)")
     ap.add_argument("--only", default=None, help=f"comma-separated parts: {','.join(PARTS)}")
     ap.add_argument("--rounds", type=int, help="server: rounds of every measurement (5; quick 1)")
     ap.add_argument("--seconds", type=float, help="server: the measured window of each run (1; quick 0.3)")
@@ -50,7 +52,9 @@ def parse(argv):
     ap.add_argument("--report", type=Path, metavar="JSON", help="print the tables and draw the plots of a bench.json again")
     ap.add_argument("--out", type=Path, default=OUT, help=f"where bench.json and the plots go ({relative(OUT)})")
     args = ap.parse_args(argv[1:])
-    parts = args.only.split(",") if args.only else (["server", "sieve"] if args.quick else list(PARTS))
+    parts = args.only.split(",") if args.only else (["server", "sieve"] if args.quick else list(PARTS[:3]))
+    if args.suite and "suite" not in parts:
+        parts.append("suite")
     if not set(parts) <= set(PARTS) or not 1 <= args.hosts <= len(CLIENTS):
         ap.error(f"parts are {', '.join(PARTS)}; hosts from 1 to {len(CLIENTS)}")
     args.parts = parts
@@ -120,7 +124,7 @@ def main(argv):
             finally:
                 say(f"bench: tearing down {PROJECT}")
                 bl.down()
-        if "lifecycle" in args.parts:
+        if "suite" in args.parts:
             with part("suite", "the whole test suite"):
                 lifecycle["suite"] = bench_lifecycle.suite(PROJECT)
             say("  " + bench_report.lifecycle_line({"suite": lifecycle["suite"]}))
