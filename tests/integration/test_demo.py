@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from lab import Lab, Terminal
+from lab import ROOT, Lab, Terminal
 
 
 @pytest.fixture(scope="module")
@@ -18,9 +18,24 @@ def demo(docker_engine):
         lab.down()
 
 
+def readme_block(after):
+    """The first fenced block after the heading `after` in the README."""
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index(after):].split("```\n", 2)[1]
+    return block.splitlines()
+
+
+def shape(lines):
+    """Lines with every number made N and runs of spaces folded, sorted: what stays the same from run to run."""
+    return sorted(re.sub(r" +", " ", re.sub(r"\d+(\.\d+)?", "N", line)) for line in lines)
+
+
 def test_compose_up_runs_the_tutorial_and_ends(demo):
-    """`docker compose up` runs the tutorial's session and sieve, prints their results and ends by itself."""
+    """`docker compose up` runs the tutorial's session and sieve, prints their results and ends by itself;
+    what it prints is what the README's expected result shows, but for the numbers that vary and the order."""
     out = demo.compose("up", "--build", timeout=300).stdout
+    printed = out[out.index("Attaching to"):].splitlines()
+    assert shape(printed) == shape(readme_block("### Expected result")), out
     assert re.search(r"^server-1 +\| the final value of v is 95$", out, re.M), out
     assert re.search(r"^sieve-1 +\| there are 78498 primes$", out, re.M), out
     assert len(re.findall(r"^sieve-1 +\| thread \d exiting; processed \d+ values of k$", out, re.M)) == 2
