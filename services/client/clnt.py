@@ -12,10 +12,16 @@ Usage:
                         lines refused, and how the client left.
     --record FILE       by hand: append what was typed, with its timing, to
                         FILE as a scenario part (- prints it at the end).
+    python3 clnt.py server_address port_number --load C --ks N [--seed S]
+        load: C connections at once, each sending N random k's (from seed S)
+        one at a time and then 0; prints the round trips per second, and
+        with --transcript writes every connection's (k, v)'s.
 """
 
 import argparse
 import json
+import random
+import selectors
 import socket
 import sys
 import time
@@ -111,6 +117,50 @@ def run(sock, lines, say, show_v, transcript):
         show_v(k, v)
 
 
+def load(host, port, connections, nks, seed):
+    """connections clients at once on one thread, each sending nks random k's, one at a time, then 0.
+
+    Returns {"ADDRESS:PORT": [(k, v), ...]} for every connection, named as the server names it.
+    """
+    rng = random.Random(seed)
+    plans, echoes = {}, {}
+    sel = selectors.DefaultSelector()
+    try:
+        for i in range(connections):
+            sock = connect(host, port)
+            sock.setblocking(False)
+            who = "%s:%d" % sock.getsockname()[:2]  # as the server names this client
+            plans[who] = [rng.randint(1, protocol.MAX_K) for _ in range(nks)]
+            echoes[who] = []
+            sel.register(sock, selectors.EVENT_READ, who)
+        for key in list(sel.get_map().values()):
+            key.fileobj.send(protocol.encode_k(plans[key.data][0]))
+        while sel.get_map():
+            events = sel.select(ECHO_TIMEOUT)
+            if not events:
+                raise ServerGone(f"no v on any of {len(sel.get_map())} connections within {ECHO_TIMEOUT} s")
+            for key, _ in events:
+                sock, who = key.fileobj, key.data
+                d = sock.recv(2)
+                if len(d) != 1:
+                    raise ServerGone(f"{who}: the server closed the connection" if not d else
+                                     f"{who}: {len(d)} bytes back for one k")
+                mine = echoes[who]
+                mine.append((plans[who][len(mine)], d[0]))
+                if len(mine) < nks:
+                    sock.send(protocol.encode_k(plans[who][len(mine)]))
+                else:
+                    sel.unregister(sock)
+                    sock.setblocking(True)
+                    sock.sendall(protocol.encode_k(protocol.LEAVE))
+                    sock.close()
+    finally:
+        for key in list(sel.get_map().values()):
+            key.fileobj.close()
+        sel.close()
+    return echoes
+
+
 def connect(host, port):
     try:
         return socket.create_connection((host, port), timeout=10)
@@ -128,7 +178,12 @@ def main(argv):
     ap.add_argument("--as", dest="host", metavar="HOST", help="whose part of the scenario to play")
     ap.add_argument("--transcript", metavar="FILE", help="write what happened to FILE as JSON")
     ap.add_argument("--record", metavar="FILE", help="append what is typed by hand to FILE as a scenario part")
+    ap.add_argument("--load", type=int, metavar="C", help="load: C connections at once")
+    ap.add_argument("--ks", type=int, default=100, metavar="N", help="with --load: k's each connection sends")
+    ap.add_argument("--seed", type=int, default=0, help="with --load: the seed of the random k's")
     args = ap.parse_args(argv[1:])
+    if args.load is not None:
+        return main_load(args, ap)
     if args.play and args.record:
         ap.error("--record records typing by hand; it does not go with --play")
     if args.play:
@@ -180,6 +235,28 @@ def main(argv):
             with open(args.record, "a") as f:
                 f.write(transcript.as_part())
     return rc
+
+
+def main_load(args, ap):
+    if args.play or args.record:
+        ap.error("--load does not go with --play or --record")
+    if args.load < 1 or args.ks < 1:
+        ap.error("--load and --ks take a number at least 1")
+    name = args.host or socket.gethostname()
+    start = time.perf_counter()
+    try:
+        echoes = load(args.server_address, args.port_number, args.load, args.ks, args.seed)
+    except (ServerGone, OSError) as e:
+        print(f"clnt.py: {e}", file=sys.stderr)
+        return 1
+    seconds = time.perf_counter() - start
+    trips = sum(len(e) for e in echoes.values())
+    print(f"{name}: {args.load} connections x {args.ks} k's: {trips} round trips in {seconds:.2f} s "
+          f"({trips / seconds:.0f}/s); the k's add up to {sum(e[0] for c in echoes.values() for e in c)}")
+    if args.transcript:
+        with open(args.transcript, "w") as f:
+            json.dump({"client": name, "connections": echoes}, f)
+    return 0
 
 
 if __name__ == "__main__":

@@ -80,12 +80,17 @@ class Tally:
         self.connections = 0
         self.changed = threading.Condition()  # protects joined, active and connections
 
-    def add(self, k):
-        """Add k to v and return the new v.
+    def add(self, k, who=""):
+        """Add k to v and return the new v; at LOG_LEVEL=DEBUG, log who added it.
+
+        The debug line is written under the lock, so the log holds the updates
+        in the order they happened, each with its exact v: a record that
+        check.verify_log holds the clients' echoes against.
 
         v += k reads v and writes it back. Without the lock another thread can
         write v in between, and its update is lost (the tutorial's 12 + 3 vs 12 + 9).
         """
+        debug = log.isEnabledFor(logging.DEBUG)
         if self.lock:
             self.vlock.acquire()
         try:
@@ -93,6 +98,8 @@ class Tally:
             if self.race_yield:
                 time.sleep(0)  # let another thread run right here, between the read and the write
             self.v = v + k
+            if debug:
+                log.debug("%s k %d -> v %d", who, k, v + k)
             return v + k
         finally:
             if self.lock:
@@ -165,8 +172,7 @@ def handle(conn, addr, tally):
                 if k == protocol.LEAVE:
                     log.info("%s sent 0 and left", who)
                     break
-                v = tally.add(k)
-                log.debug("%s k %d -> v %d", who, k, v)
+                v = tally.add(k, who)
                 conn.sendall(protocol.encode_v(v))
     except (TimeoutError, BlockingIOError):  # BlockingIOError: SO_RCVTIMEO ran out
         log.warning("%s dropped: nothing for %g s (IDLE_TIMEOUT)", who, tally.idle_timeout)

@@ -158,3 +158,25 @@ def test_gives_up_on_hopelessly_ambiguous_echoes():
         echoes[rng.randrange(1000)].append((1, v % 256))
     with pytest.raises(check.OrderError, match="undecided"):
         check.serial_order(echoes)
+
+
+LOG = """a.b.c listening on port 2000 for 2 clients (threading)
+10.9.0.21:5000 joined: client 1 of 2
+10.9.0.21:5000 k 200 -> v 200
+10.9.0.22:6000 k 100 -> v 300
+10.9.0.21:5000 k 7 -> v 307
+"""
+CONNECTIONS = {"10.9.0.21:5000": [(200, 200), (7, 307 % 256)], "10.9.0.22:6000": [(100, 300 % 256)]}
+
+
+@pytest.mark.parametrize("log, connections, problem", [
+    (LOG, CONNECTIONS, None),
+    (LOG.replace("v 307", "v 306"), CONNECTIONS, "the server's updates break the chain: 10.9.0.21:5000 added 7"),
+    (LOG, {**CONNECTIONS, "10.9.0.22:6000": [(100, 45)]}, "10.9.0.22:6000: its 1 echoes are not its 1 updates"),
+    (LOG, {**CONNECTIONS, "10.9.0.23:7000": [(1, 1)]}, "10.9.0.23:7000: its 1 echoes are not its 0 updates"),
+    (LOG.replace("10.9.0.22:6000 k 100 -> v 300\n", ""), CONNECTIONS, "the server's updates break the chain"),
+], ids=["good", "lost update", "wrong echo", "unknown client", "missing update"])
+def test_verify_log(log, connections, problem):
+    """The server's record of updates must chain from 0, and each client's echoes must be its updates mod 256."""
+    problems = check.verify_log(log, connections)
+    assert problems == [] if problem is None else problems[0].startswith(problem), problems

@@ -77,3 +77,28 @@ def test_ctrl_c_while_waiting_for_v_sends_zero():
     assert (p.returncode, err) == (130, "")
     assert out.endswith("interrupted: sending 0 and leaving\n")
     assert s.received() == b"\7\0"
+
+
+def test_load_mode_is_exact_against_the_servers_log(tmp_path, caplog, capsys):
+    """--load 60 --ks 30: every k is added once, the total is exact, and the echoes match the server's log."""
+    import json
+    import logging
+
+    import check
+    from served import Served
+
+    caplog.set_level(logging.DEBUG, logger="srvr")
+    s = Served(61, idle_timeout=TIMEOUT)
+    transcript = tmp_path / "load.json"
+    assert clnt.main(["clnt.py", "127.0.0.1", str(s.port), "--load", "60", "--ks", "30", "--seed", "3",
+                      "--as", "h", "--transcript", str(transcript)]) == 0
+    with s.connect() as last:
+        last.sendall(b"\0")
+    connections = json.loads(transcript.read_text())["connections"]
+    total = sum(k for echoes in connections.values() for k, _ in echoes)
+    assert s.final() == total
+    assert len(connections) == 60 and all(len(e) == 30 for e in connections.values())
+    log = "\n".join(r.getMessage() for r in caplog.records if r.name == "srvr")
+    assert log.count(" -> v ") == 1800
+    assert check.verify_log(log, connections) == []
+    assert "h: 60 connections x 30 k's: 1800 round trips in" in capsys.readouterr().out
