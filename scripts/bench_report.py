@@ -72,12 +72,6 @@ def times(x):
     return "-" if x is None else f"{x:.2f}x"
 
 
-def speedup(by_workers, w):
-    """Seconds with 1 worker over seconds with w, or None where either is missing or too short to time."""
-    t1, tw = by_workers.get(1), by_workers.get(w)
-    return t1 / tw if t1 and tw else None
-
-
 def render(title, header, rows):
     """A plain-text table: header and rows are lists of cells; the first column left-aligned."""
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
@@ -123,23 +117,24 @@ def server_targets(server):
     return out
 
 
-def sieve_targets(t):
+def sieve_targets(sieve):
+    """The issue's sieve targets at 10^9; ratios and speedups paired by repetition (bench_sieve.figures)."""
     out = []
-    seg, ps = t.get("segmented", {}).get(10**9, {}), t.get("primesieve", {}).get(10**9, {})
-    proc = t.get("segmented-process", {}).get(10**9, {})
-    procs = (f"; with 2 processes instead: {secs(proc[2])} s, {proc[2] / ps[2]:.1f}x" if proc.get(2) and ps.get(2)
-             else "")
-    if seg.get(2) and ps.get(2):
-        r = seg[2] / ps[2]
-        out.append(target("fast variant counts to 10^9 in <= 20x primesieve's 2-thread time", r, "<= 20x",
-                          r <= 20, f"{r:.1f}x: segmented {secs(seg[2])} s vs primesieve {secs(ps[2])} s, 2 threads"
-                          + procs))
-    if speedup(seg, 2):
-        r = speedup(seg, 2)
-        pr = speedup(proc, 2)
-        out.append(target("fast variant: >= 1.7x speedup from the second thread at 10^9", r, ">= 1.7x",
-                          r >= 1.7, f"{times(r)}: segmented {secs(seg[1])} s with 1 thread, {secs(seg[2])} s with 2"
-                          + (f"; with processes {times(pr)}" if pr else "")))
+    t, big = sieve["table"], 10**9
+    seg, proc = t.get("segmented", {}).get(big, {}), t.get("segmented-process", {}).get(big, {})
+    ps = t.get("primesieve", {}).get(big, {})
+    r = sieve.get("vs_primesieve", {}).get(big, {}).get(2)
+    if r is not None:
+        procs = f"; with 2 processes instead: {secs(proc[2])} s, {proc[2] / ps[2]:.1f}x" if proc.get(2) else ""
+        out.append(target("fast variant counts to 10^9 in <= 20x primesieve's 2-thread time", r, "<= 20x", r <= 20,
+                          f"{r:.1f}x: segmented {secs(seg[2])} s vs primesieve {secs(ps[2])} s, 2 threads" + procs))
+    sp = sieve.get("speedup", {}).get("segmented", {}).get(big)
+    if sp is not None:
+        cores = sieve.get("cores", {}).get("segmented", {}).get(big, {}).get(2)
+        pr = sieve.get("speedup", {}).get("segmented-process", {}).get(big)
+        out.append(target("fast variant: >= 1.7x speedup from the second thread at 10^9", sp, ">= 1.7x", sp >= 1.7,
+                          f"{times(sp)}: segmented {secs(seg.get(1))} s with 1 thread, {secs(seg.get(2))} s with 2, "
+                          f"{cores:.2f} cores busy" + (f"; with processes {times(pr)}" if pr else "")))
     return out
 
 
@@ -197,31 +192,30 @@ def server_table(server):
 SIEVE_COLUMNS = ["faithful", "segmented", "segmented-process", "plain", "numpy", "primesieve"]
 
 
-def sieve_table(sieve, t):
+def sieve_table(sieve):
+    t = sieve["table"]
     cols = [c for c in SIEVE_COLUMNS if c in t]
     header = ["figure", *(c if c != "segmented" else "segmented (fastest)" for c in cols), "ratio"]
     rows = []
+    workers = sieve["settings"]["workers"]
+    power = lambda n: f"10^{len(str(n)) - 1}"
     for n in sieve["settings"]["sizes"]:
-        e = f"10^{len(str(n)) - 1}"
-        for w in sieve["settings"]["workers"]:
-            ratio = ""
-            seg, ps = t.get("segmented", {}).get(n, {}).get(w), t.get("primesieve", {}).get(n, {}).get(w)
-            if seg and ps and ps >= 0.010:
-                ratio = f"segmented {seg / ps:.1f}x primesieve"
-            elif seg and ps is not None:
-                ratio = "primesieve: too quick for its 1 ms clock"
-            rows.append([f"{e}, {w} thread{'s' if w > 1 else ''} (s)", *(secs(t[c].get(n, {}).get(w)) for c in cols),
-                         ratio])
-        if len(sieve["settings"]["workers"]) > 1:
-            w2 = sieve["settings"]["workers"][1]
-            sp = lambda c: speedup(t[c].get(n, {}), w2)
-            rows.append([f"{e}, speedup 1 -> {w2}", *(times(sp(c)) for c in cols), ""])
-    cores = {(r["variant"], r["n"]): r["cores"] for r in sieve["runs"] if r["workers"] == max(sieve["settings"]["workers"])}
-    big = max(sieve["settings"]["sizes"])
-    rows.append([f"{'10^' + str(len(str(big)) - 1)}, cores busy with {max(sieve['settings']['workers'])}",
-                 *(f"{cores[(c, big)]:.2f}" if (c, big) in cores else "-" for c in cols), ""])
-    title = ("Sieve: seconds to count the primes up to n (median); faithful, segmented and plain run on the lab's "
-             "sieve host, numpy and primesieve on this machine")
+        for w in workers:
+            ratio = sieve.get("vs_primesieve", {}).get(n, {}).get(w)
+            ratio = (f"segmented {ratio:.1f}x primesieve" if ratio is not None else
+                     "primesieve: too quick for its 1 ms clock" if "primesieve" in t else "")
+            rows.append([f"{power(n)}, {w} thread{'s' if w > 1 else ''} (s)",
+                         *(secs(t[c].get(n, {}).get(w)) for c in cols), ratio])
+        if len(workers) > 1:
+            rows.append([f"{power(n)}, speedup 1 -> {max(workers)}",
+                         *(times(sieve.get("speedup", {}).get(c, {}).get(n)) for c in cols), ""])
+    big, w2 = max(sieve["settings"]["sizes"]), max(workers)
+    cores = lambda c: sieve.get("cores", {}).get(c, {}).get(big, {}).get(w2)
+    rows.append([f"{power(big)}, cores busy with {w2}", *(f"{cores(c):.2f}" if cores(c) is not None else "-" for c in cols), ""])
+    reps = sieve["settings"]["repeat"]
+    title = ("Sieve: seconds to count the primes up to n; faithful, segmented and plain on the lab's sieve host, "
+             f"numpy and primesieve on this machine; medians of {reps} run{'s' if reps > 1 else ''} (faithful and plain: 1 at 10^9), "
+             "speedups and ratios the median of each run's")
     text = render(title, header, rows)
     if sieve.get("missing"):
         text += "\n" + "\n".join(f"  not measured: {k}: {v}" for k, v in sieve["missing"].items())
@@ -367,11 +361,12 @@ def plots(result, out):
         if len(workers) > 1:
             big = max(sieve["settings"]["sizes"])
             w2 = workers[1]
-            cols = [c for c in SIEVE_COLUMNS if c in t and speedup(t[c].get(big, {}), w2)]
-            cores = {r["variant"]: r["cores"] for r in sieve["runs"] if r["n"] == big and r["workers"] == w2}
+            sp = {c: sieve.get("speedup", {}).get(c, {}).get(big) for c in SIEVE_COLUMNS}
+            cols = [c for c in SIEVE_COLUMNS if sp[c]]
+            cores = {c: sieve.get("cores", {}).get(c, {}).get(big, {}).get(w2) or 0 for c in cols}
             fig, a = plt.subplots(figsize=(9, 4.5))
             xs = range(len(cols))
-            a.bar([x - 0.2 for x in xs], [speedup(t[c][big], w2) for c in cols], 0.4, label=f"speedup, 1 -> {w2}")
+            a.bar([x - 0.2 for x in xs], [sp[c] for c in cols], 0.4, label=f"speedup, 1 -> {w2}")
             a.bar([x + 0.2 for x in xs], [cores.get(c, 0) for c in cols], 0.4, label=f"cores busy with {w2}")
             a.axhline(1.7, color="grey", ls="--", lw=1)
             gil = {"faithful": "holds the GIL", "segmented": "holds the GIL", "plain": "holds the GIL",

@@ -5,8 +5,8 @@ ThreadingTCPServer, an asyncio server and a raw ping-pong floor
 (services/bench/refservers.py). From the client hosts, the load generator
 (services/bench/loadgen.py) runs 1, 8 and 64 clients against each, split over
 the client hosts, for a window of round trips after a warm-up. Then srvr.py
-again at 64 clients with each SWITCH_INTERVAL of a sweep: the tutorial's
-lever on how long a thread keeps the interpreter. Each measurement is
+at 64 clients with each SWITCH_INTERVAL of a sweep, in turn with the others:
+the tutorial's lever on how long a thread keeps the interpreter. Each measurement is
 checked: the server's final value must be the sum of every k the clients
 sent. Rounds repeat the whole set, the servers in a different order each
 round, and the figures are the medians over rounds.
@@ -111,27 +111,29 @@ def label(server, switch_interval):
 
 
 def run(bl, hosts, clients=(1, 8, 64), rounds=3, seconds=2.0, warmup=0.5, sweep=(), sweep_clients=64, say=print):
-    """Every measurement, rounds times over; return {"runs": [...], "summary": {...}, "sweep": {...}}."""
-    configs = [("lab", None)] + [(r, None) for r in REFERENCES]
+    """Every measurement, rounds times over; return {"runs": [...], "summary": {...}, "sweep": {...}}.
+
+    At sweep_clients, the lab's server with each SWITCH_INTERVAL of sweep takes its turn among the
+    others, so that the sweep's points and the stock server are measured under the same conditions.
+    """
     runs = []
     for rnd in range(rounds):
         for n in clients:
-            order = configs[rnd % len(configs):] + configs[:rnd % len(configs)]
-            for server, si in order:
+            configs = [("lab", None)] + [(r, None) for r in REFERENCES]
+            if n == sweep_clients:
+                configs += [("lab", si) for si in sweep if si != STOCK]
+            for server, si in configs[rnd % len(configs):] + configs[:rnd % len(configs)]:
                 r = measure(bl, server, n, hosts, seconds, warmup, si)
                 r["round"] = rnd
                 runs.append(r)
                 say(progress(rnd, rounds, r))
-        for si in sweep:
-            r = measure(bl, "lab", sweep_clients, hosts, seconds, warmup, si)
-            r["round"], r["sweep"] = rnd, True
-            runs.append(r)
-            say(progress(rnd, rounds, r))
-    return {"runs": runs, "summary": summarize([r for r in runs if not r.get("sweep")]),
-            "sweep": summarize([r for r in runs if r.get("sweep")]),
+    stock_and_sweep = [dict(r, switch_interval=r["switch_interval"] or STOCK) for r in runs
+                       if r["server"] == "lab" and r["clients"] == sweep_clients] if sweep else []
+    return {"runs": runs, "summary": summarize([r for r in runs if r["switch_interval"] is None]),
+            "sweep": summarize(stock_and_sweep),
             "settings": {"clients": list(clients), "rounds": rounds, "seconds": seconds, "warmup": warmup,
-                         "sweep": list(sweep), "sweep_clients": sweep_clients,
-                         "hosts": list(hosts)}}
+                         "sweep": sorted({STOCK, *sweep}, reverse=True) if sweep else [],
+                         "sweep_clients": sweep_clients, "hosts": list(hosts)}}
 
 
 def paired(summary, a, b, n, key="rates"):

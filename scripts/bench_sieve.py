@@ -74,8 +74,15 @@ def run_primesieve(n, workers, repeat):
             "seconds": seconds, "cores": statistics.median(cores)}
 
 
+ORDER = ("segmented", "segmented-process", "numpy", "primesieve", "faithful", "plain")  # the quick ones together
+
+
 def run(bl, sizes=(10**7, 10**8, 10**9), workers=(1, 2), repeat=3, say=print):
-    """Every variant at every n with each number of workers; return {"runs": [...], "missing": {...}}."""
+    """Every variant at every n with each number of workers, repeat times over; return the runs and their figures.
+
+    Each repetition runs every variant, 1 worker then 2, before the next begins, so that a speedup
+    (1 worker against 2) and a ratio (segmented against primesieve) pair runs made seconds apart.
+    """
     missing = {}
     if not have_numpy():
         missing["numpy"] = "numpy is not installed for " + host_python()
@@ -83,32 +90,52 @@ def run(bl, sizes=(10**7, 10**8, 10**9), workers=(1, 2), repeat=3, say=print):
         missing["primesieve"] = "no primesieve program (apt-get install primesieve)"
     runs = []
     for n in sizes:
-        for variant in IN_LAB + ON_HOST:
-            if variant in missing:
-                continue
-            for w in workers:
-                reps = 1 if n >= SLOW.get(variant, n + 1) else repeat
-                if variant == "numpy":
-                    r = run_numpy(n, w, reps)
-                elif variant == "primesieve":
-                    r = run_primesieve(n, w, reps)
-                else:
-                    r = run_in_lab(bl, variant, n, w, reps)
-                if r["count"] != PRIMES.get(n, r["count"]):
-                    raise BenchError(f"{variant} counted {r['count']} primes up to {n}, not {PRIMES[n]}")
-                r["median"] = statistics.median(r["seconds"])
-                r["where"] = "host" if variant in ON_HOST else "sieved"
-                runs.append(r)
-                say(f"  {variant:18} n={n:<11.0e} {w} worker{'s' if w > 1 else ' '}  {r['median']:8.3f} s  "
-                    f"{r['cores']:.2f} cores busy  ({r['count']} primes, {len(r['seconds'])} run"
-                    f"{'s' if len(r['seconds']) > 1 else ''})")
-    return {"runs": runs, "missing": missing,
-            "settings": {"sizes": list(sizes), "workers": list(workers), "repeat": repeat}}
+        for rep in range(repeat):
+            for variant in ORDER:
+                if variant in missing or (rep > 0 and n >= SLOW.get(variant, n + 1)):
+                    continue
+                for w in workers:
+                    if variant == "numpy":
+                        r = run_numpy(n, w, 1)
+                    elif variant == "primesieve":
+                        r = run_primesieve(n, w, 1)
+                    else:
+                        r = run_in_lab(bl, variant, n, w, 1)
+                    if r["count"] != PRIMES.get(n, r["count"]):
+                        raise BenchError(f"{variant} counted {r['count']} primes up to {n}, not {PRIMES[n]}")
+                    r.update(seconds=r["seconds"][0], rep=rep, where="host" if variant in ON_HOST else "sieved")
+                    runs.append(r)
+                    say(f"  {rep + 1}/{repeat}  {variant:18} n={n:<8.0e} {w} worker{'s' if w > 1 else ' '}  "
+                        f"{r['seconds']:8.3f} s  {r['cores']:.2f} cores busy  ({r['count']} primes)")
+    result = {"runs": runs, "missing": missing,
+              "settings": {"sizes": list(sizes), "workers": list(workers), "repeat": repeat}}
+    result.update(figures(runs, workers))
+    return result
 
 
-def table(result):
-    """{variant: {n: {workers: median seconds}}}"""
-    out = {}
-    for r in result["runs"]:
-        out.setdefault(r["variant"], {}).setdefault(r["n"], {})[r["workers"]] = r["median"]
+def figures(runs, workers):
+    """Medians: {"table": {variant: {n: {workers: seconds}}}, "cores": {variant: {n: {workers: cores}}},
+    "speedup": {variant: {n: 1 worker's time over w's, paired by repetition}},
+    "vs_primesieve": {n: {workers: segmented's time over primesieve's, paired by repetition}}}."""
+    by = {}
+    for r in runs:
+        by.setdefault((r["variant"], r["n"], r["workers"]), {})[r["rep"]] = r
+    out = {"table": {}, "cores": {}, "speedup": {}, "vs_primesieve": {}}
+    for (v, n, w), reps in by.items():
+        out["table"].setdefault(v, {}).setdefault(n, {})[w] = statistics.median(r["seconds"] for r in reps.values())
+        out["cores"].setdefault(v, {}).setdefault(n, {})[w] = statistics.median(r["cores"] for r in reps.values())
+
+    def paired(a, b):
+        ratios = [a[rep]["seconds"] / b[rep]["seconds"] for rep in a if rep in b and b[rep]["seconds"] > 0]
+        return statistics.median(ratios) if ratios else None
+
+    w2 = max(workers)
+    for (v, n, w), reps in by.items():
+        if w == w2 and (v, n, 1) in by and w2 != 1:
+            out["speedup"].setdefault(v, {})[n] = paired(by[(v, n, 1)], reps)
+        if v == "segmented" and ("primesieve", n, w) in by:
+            ps = by[("primesieve", n, w)]
+            if all(r["seconds"] >= 0.010 for r in ps.values()):  # primesieve's clock ticks in ms
+                out["vs_primesieve"].setdefault(n, {})[w] = paired(reps, ps)
     return out
+

@@ -84,24 +84,44 @@ def test_server_targets_met_and_not_met():
     assert not t["lab server >= 0.85x the raw ping-pong floor throughput at 1 client"]["met"]  # 0.8x
 
 
-def test_sieve_targets():
-    t = {10**9: {1: 2.0, 2: 1.9}}
-    r = bench_report.sieve_targets({"segmented": t, "primesieve": {10**9: {1: 0.2, 2: 0.1}}})
-    assert [(x["value"], x["met"]) for x in r] == [(pytest.approx(19.0), True), (pytest.approx(2.0 / 1.9), False)]
-    assert bench_report.sieve_targets({"segmented": t}) == [r[1]]  # no primesieve: only the speedup
+def sieve_runs(seconds):
+    """Runs as bench_sieve.run records them, from {(variant, n, workers): [seconds per repetition]}."""
+    return [{"variant": v, "n": n, "workers": w, "rep": rep, "seconds": t, "cores": float(w),
+             "count": bench_sieve.PRIMES[n]} for (v, n, w), ts in seconds.items() for rep, t in enumerate(ts)]
 
 
-def sieve_result():
-    runs = []
-    for v, base in (("faithful", 3.0), ("segmented", 1.0), ("numpy", 0.6), ("primesieve", 0.0)):
-        for n in (10**7, 10**9):
-            for w in (1, 2):
-                t = base * n / 10**9 / (1.8 if v == "numpy" and w == 2 else 1)
-                runs.append({"variant": v, "n": n, "workers": w, "median": t, "seconds": [t], "cores": float(w),
-                             "count": bench_sieve.PRIMES[n]})
-    result = {"runs": runs, "missing": {"plain": "not here"}, "settings": {"sizes": [10**7, 10**9], "workers": [1, 2]}}
-    result["table"] = bench_sieve.table(result)
+def sieve_result(seconds=None):
+    seconds = seconds or {
+        (v, n, w): [base * n / 10**9 / (1.8 if v == "numpy" and w == 2 else 1)]
+        for v, base in (("faithful", 3.0), ("segmented", 1.0), ("numpy", 0.6), ("primesieve", 0.0))
+        for n in (10**7, 10**9) for w in (1, 2)}
+    runs = sieve_runs(seconds)
+    result = {"runs": runs, "missing": {"plain": "not here"},
+              "settings": {"sizes": sorted({n for _, n, _ in seconds}), "workers": [1, 2], "repeat": 1}}
+    result.update(bench_sieve.figures(runs, [1, 2]))
     return result
+
+
+def test_sieve_figures_pair_runs_by_repetition():
+    """A speedup pairs 1 and 2 workers of the same repetition; a ratio, segmented and primesieve of the same."""
+    big = 10**9
+    f = bench_sieve.figures(sieve_runs({("segmented", big, 1): [2.0, 4.0, 2.2], ("segmented", big, 2): [2.0, 4.0, 1.1],
+                                        ("primesieve", big, 2): [0.1, 0.4, 0.1]}), [1, 2])
+    assert f["speedup"]["segmented"][big] == 1.0  # paired: 1.0, 1.0, 2.0; unpaired medians would say 2.2 / 2.0
+    assert f["vs_primesieve"][big][2] == pytest.approx(11.0)  # 20, 10, 11
+    assert f["table"]["segmented"][big] == {1: 2.2, 2: 2.0}
+    f = bench_sieve.figures(sieve_runs({("segmented", 10**7, 2): [0.02], ("primesieve", 10**7, 2): [0.001]}), [1, 2])
+    assert f["vs_primesieve"] == {}  # under primesieve's 10 ms: no ratio
+
+
+def test_sieve_targets():
+    big = 10**9
+    r = bench_report.sieve_targets(sieve_result({("segmented", big, 1): [2.0], ("segmented", big, 2): [1.9],
+                                                 ("primesieve", big, 1): [0.2], ("primesieve", big, 2): [0.1]}))
+    assert [(x["value"], x["met"]) for x in r] == [(pytest.approx(19.0), True), (pytest.approx(2.0 / 1.9), False)]
+    assert "2.00 cores busy" in r[1]["figures"]
+    no_ps = bench_report.sieve_targets(sieve_result({("segmented", big, 1): [2.0], ("segmented", big, 2): [1.0]}))
+    assert [(x["value"], x["met"]) for x in no_ps] == [(2.0, True)]  # no primesieve: only the speedup
 
 
 def test_tables_render_with_every_figure():
@@ -115,7 +135,7 @@ def test_tables_render_with_every_figure():
     assert "0.90x ping-pong" in next(line for line in lines if line.startswith("round trips/s, 1 client "))
     assert "1.50x socketserver's" in next(line for line in lines if line.startswith("server CPU us per round trip, 64"))
     assert "5 (stock)" in text  # the switch-interval sweep
-    text = bench_report.sieve_table(sieve_result(), sieve_result()["table"])
+    text = bench_report.sieve_table(sieve_result())
     assert "primesieve: too quick for its 1 ms clock" in text  # a primesieve time of 0 is no ratio, and no crash
     assert "not measured: plain: not here" in text
     speedup = next(line for line in text.splitlines() if line.startswith("10^9, speedup"))
