@@ -163,6 +163,8 @@ def run(host, port, clients, seconds, warmup=0.5, expect="none", start_at=None, 
         else:
             lat, counts, sum_k, t_rec, t_end = many(socks, warmup_ns, window_ns)
         cpu1, wall1 = os.times(), time.perf_counter()
+    except ConnectionError as e:  # a reset: closed with our k unread
+        raise LoadError(f"the server closed a connection: {e.strerror or e}") from None
     finally:
         for s in socks:
             s.close()
