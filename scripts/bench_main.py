@@ -167,8 +167,9 @@ def report(result, out, write=True):
     path = bench_report.write(result, out) if write else out / "bench.json"
     pngs = bench_report.plots(result, out)
     say()
-    say(f"bench: wrote {', '.join(([path.name] if write else []) + pngs)} in {relative(out)}"
-        + ("" if pngs else " (no plots: matplotlib is missing)") + f"; the run took {result['seconds']:.0f} s")
+    files = ([path.name] if write else []) + (pngs or [])
+    say(f"bench: {'wrote ' + ', '.join(files) + ' in ' + relative(out) if files else 'no files written'}"
+        + (" (no plots: matplotlib is missing)" if pngs is None else "") + f"; the run took {result['seconds']:.0f} s")
 
 
 if __name__ == "__main__":

@@ -273,14 +273,14 @@ def targets_text(targets):
 # Plots
 
 def plots(result, out):
-    """PNG files into out; returns their names, or [] without matplotlib."""
+    """PNG files into out; returns their names, or None without matplotlib."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
         import matplotlib.ticker  # noqa: F401
     except ImportError:
-        return []
+        return None
     made = []
 
     def plain(axis):
