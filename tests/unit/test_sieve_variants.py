@@ -3,7 +3,6 @@
 import json
 import math
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -16,12 +15,12 @@ import primes
 import primes_thread
 import sieve
 import sieved
+from test_sieve import check_tutorial_output
 
 ROOT = Path(__file__).resolve().parents[2]
 SIEVE_DIR = ROOT / "services" / "sieve"
 TIMEOUT = 60  # seconds: any wait longer than this is a bug, and fails the test instead of hanging it
 TUTORIAL = [(100, 25), (10000, 1229), (100000, 9592), (1000000, 78498)]  # section 5.2's runs
-EXIT_LINE = re.compile(r"thread (\d+) exiting; processed (\d+) values of k$")
 
 
 @pytest.fixture
@@ -140,16 +139,6 @@ def test_count_primes_refuses_unknown_crossing_out():
     """cross is slice or loop."""
     with pytest.raises(ValueError, match="cross must be one of slice, loop"):
         sieve.count_primes(100, 2, cross="numpy")
-
-
-def check_tutorial_output(out, n, nthreads, count):
-    """out is one exit line per thread, as in the tutorial, then 'there are COUNT primes'."""
-    lines = out.splitlines()
-    assert lines[-1] == f"there are {count} primes"
-    exits = [EXIT_LINE.match(line) for line in lines[:-1]]
-    assert all(exits), lines
-    assert sorted(int(m[1]) for m in exits) == list(range(nthreads))
-    assert sum(int(m[2]) for m in exits) == math.isqrt(n) - 1
 
 
 @pytest.mark.parametrize("variant", ["thread", "threading-loop", "threading"])
