@@ -14,6 +14,7 @@ sys.path.insert(0, str(ROOT / "services" / "bench"))
 import protocol  # noqa: E402
 import refservers  # noqa: E402
 import srvr  # noqa: E402
+from served import send  # noqa: E402
 
 TIMEOUT = 10  # seconds: any wait longer than this is a bug, and fails the test instead of hanging it
 SERVERS = ["lab", "socketserver", "asyncio"]  # the lab's server and the two that must behave exactly like it
@@ -46,13 +47,6 @@ class Session:
         self.thread.join(TIMEOUT)
         assert not self.thread.is_alive(), "the server did not end the session"
         return self.result["v"]
-
-
-def send(sock, k):
-    sock.sendall(protocol.encode_k(k))
-    d = sock.recv(1)
-    assert d, "the server closed the connection"
-    return protocol.decode_v(d)
 
 
 def leave(sock):
