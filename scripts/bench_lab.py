@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from lab import ROOT, Lab
+from lab import LISTENING, ROOT, Lab
 
 # a.b.c idles too, so that the benchmark can start each server on it in turn; the sieve
 # worker's host gets the memory to sieve to 10^9 (the worker itself stops at 10^8)
@@ -31,7 +31,6 @@ services:
     mem_limit: 6g
 """
 FINAL = re.compile(r"^the final value of v is (\d+)$", re.M)
-LISTENING = "listening on port"
 
 
 class BenchError(RuntimeError):

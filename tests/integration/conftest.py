@@ -7,7 +7,8 @@ import subprocess
 import pytest
 import testinfra
 
-from lab import CLIENTS, Lab
+from lab import CLIENTS, ROOT, Lab
+from replays import Replay
 
 
 @pytest.fixture(scope="session")
@@ -54,6 +55,40 @@ def server(lab):
 def host(lab):
     """A testinfra host for a service of the lab: host("client1")."""
     return lambda service: testinfra.get_host(f"docker://{lab.container(service)}")
+
+
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.scn"))
+
+
+@pytest.fixture(scope="session")
+def replays(docker_engine, tmp_path_factory):
+    """The replays that test_replay and test_lessons check, started together, each in a lab of its own.
+
+    One after another they took two minutes, most of it clients thinking (pace) and labs starting.
+    {name: Replay}: "stock" plays every shipped scenario and one that must fail, the variants every
+    shipped scenario, "race" the contention scenario with LOCK=off RACE_YIELD=on.
+    """
+    work = tmp_path_factory.mktemp("replays")
+    wrong = work / "wrong-final.scn"
+    wrong.write_text("u.v.w: 1 2 0\nexpect final 4\n")
+    runs = [("stock", [*SCENARIOS, wrong], {}),
+            # its main thread spins holding the interpreter: each round trip waits for it a switch interval
+            ("_thread", SCENARIOS, {"SERVER_VARIANT": "thread", "SWITCH_INTERVAL": "0.0005"}),
+            ("asyncio without a lock", SCENARIOS, {"SERVER_VARIANT": "asyncio", "LOCK": "off"}),
+            ("race", [ROOT / "scenarios" / "contention.scn"], {"LOCK": "off", "RACE_YIELD": "on"})]
+    started = {}
+    try:
+        for i, (name, scenarios, settings) in enumerate(runs):
+            started[name] = replay(i, scenarios, work / str(i), **settings)
+        yield started
+    finally:
+        for r in started.values():
+            r.stop()
+
+
+def replay(i, scenarios, out, **settings):
+    """scripts/replay in lab number i of the tests' replays (10.9.11 and on), started now."""
+    return Replay(f"threadlab-test-replay{i}", f"10.9.{11 + i}", scenarios, out, **settings)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -1,17 +1,14 @@
 """scripts/replay on the live lab: the shipped scenarios, a failing one, and a recorded session."""
 
-import json
-import os
 import re
 import subprocess
-import sys
 
 import pytest
 
-from lab import ROOT, Terminal
+from conftest import SCENARIOS, replay
+from lab import Terminal
 
-SHIPPED = sorted(p.stem for p in (ROOT / "scenarios").glob("*.scn"))
-REPLAY = [sys.executable, str(ROOT / "scripts" / "replay")]
+SHIPPED = [p.stem for p in SCENARIOS]
 
 
 @pytest.fixture(scope="module")
@@ -38,46 +35,33 @@ def recording(lab, tmp_path_factory):
     return path, final
 
 
-@pytest.fixture(scope="module")
-def replay(recording, tmp_path_factory):
-    """One run of scripts/replay over every shipped scenario, one that must fail, and the recording."""
-    work = tmp_path_factory.mktemp("replay")
-    wrong = work / "wrong-final.scn"
-    wrong.write_text("u.v.w: 1 2 0\nexpect final 4\n")
-    out = work / "out"
-    scenarios = [str(ROOT / "scenarios" / f"{n}.scn") for n in SHIPPED] + [str(wrong), str(recording[0])]
-    r = subprocess.run(REPLAY + scenarios, env=dict(os.environ, REPLAY_OUT=str(out)), capture_output=True,
-                       text=True, timeout=600)
-    results = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
-    return r, results
-
-
 @pytest.mark.parametrize("name", SHIPPED)
-def test_shipped_scenario_passes(replay, name):
+def test_shipped_scenario_passes(replays, name):
     """Each shipped scenario replays on the lab with an exact total, one serial order and its expectations."""
-    r, results = replay
-    assert results[name]["problems"] == [], r.stdout
+    code, out, results = replays["stock"].result()
+    assert results[name]["problems"] == [], out
     assert results[name]["result"] == "PASS"
     waited, used = map(float, re.search(r"waited ([\d.]+) s and used ([\d.]+) s of CPU \(blocking wait\)",
                                         results[name]["main thread"]).groups())
     assert used <= 0.1 * waited + 0.05  # the main thread sleeps while clients are served
-    assert re.search(rf"replay \S*{name}\.scn: \d+ clients on a\.b\.c:2000\n(.*\n)*?  PASS ", r.stdout)
+    assert re.search(rf"replay \S*{name}\.scn: \d+ clients on a\.b\.c:2000\n(.*\n)*?  PASS ", out)
 
 
-def test_failing_scenario_is_reported_and_exits_1(replay):
+def test_failing_scenario_is_reported_and_exits_1(replays):
     """A scenario whose expectation does not hold is reported as FAIL with the reason, and the runner exits 1."""
-    r, results = replay
-    assert r.returncode == 1, r.stdout + r.stderr
+    code, out, results = replays["stock"].result()
+    assert code == 1, out
     assert results["wrong-final"]["problems"] == ["expected the final value 4, got 3"]
-    assert "  FAIL    expected the final value 4, got 3" in r.stdout
-    assert r.stdout.rstrip().endswith("replay: tearing down threadlab-replay")
+    assert "  FAIL    expected the final value 4, got 3" in out
+    assert out.rstrip().endswith(f"replay: tearing down {replays['stock'].project}")
 
 
-def test_recorded_session_replays_to_same_final_value(replay, recording):
+def test_recorded_session_replays_to_same_final_value(replays, recording, tmp_path):
     """A session typed by hand and recorded on two hosts replays to the final value it had."""
     path, final = recording
     assert final == 312
     assert 'u.v.w: ' in path.read_text() and "EOF" in path.read_text()
-    r, results = replay
-    assert results["recorded"]["final"] == final, r.stdout
+    code, out, results = replay(len(replays) + 1, [path], tmp_path).result()
+    assert code == 0, out
+    assert results["recorded"]["final"] == final, out
     assert results["recorded"]["problems"] == []

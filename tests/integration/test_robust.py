@@ -41,8 +41,7 @@ def final_value(lab):
 @pytest.fixture
 def fresh_server(lab):
     """A server just started, its log empty of earlier sessions."""
-    lab.compose("up", "-d", "--wait", "--no-deps", "--force-recreate", "server")
-    return lab.container("server")
+    return lab.start("server")
 
 
 def test_frozen_client_is_dropped_and_others_finish(lab, fresh_server):
