@@ -29,6 +29,8 @@ services:
       test: ["CMD", "true"]
   sieved:
     mem_limit: 6g
+  sieve-ft:
+    command: ["sleep", "infinity"]
 """
 FINAL = re.compile(r"^the final value of v is (\d+)$", re.M)
 
@@ -45,7 +47,7 @@ class BenchLab:
         self._override.write(OVERRIDE)
         self._override.flush()
         self.lab = Lab(project, net, files=("docker-compose.yml", "scripts/compose.idle.yml", self._override.name),
-                       profiles=("more", "serve"))
+                       profiles=("more", "serve", "ft"))
         self.ids = {}
 
     def up(self, services):

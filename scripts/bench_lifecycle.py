@@ -2,6 +2,7 @@
 
     base    scripts/build-base making a base from Debian's packages (mmdebstrap), under a tag of
             its own that is removed after, so that the lab's python:3.11-slim is left alone
+    ft-base scripts/build-ft-base making the free-threaded base, once: timed when this run makes it
     build   `docker compose build` of every host's image, with --no-cache (cold), then again (warm)
     demo    the README's `docker compose up`, with warm images, until it ends by itself
     up      `docker compose up -d --wait` of every host (idle), warm images: timed by bench_main
@@ -17,6 +18,7 @@ import time
 from lab import ROOT, Lab
 
 PROBE_BASE = "threadlab-bench-base:probe"
+FT_BASE = os.environ.get("FT_BASE_IMAGE", "threadlab-ft-base")
 
 
 def timed(cmd, timeout, env=None):
@@ -36,6 +38,21 @@ def base():
         return {"seconds": seconds, "mb": int(made.group(1)) if made else None, "output": r.stdout.strip()}
     finally:
         subprocess.run(["docker", "rmi", "-f", PROBE_BASE], capture_output=True)
+
+
+def have_ft_base():
+    return subprocess.run(["docker", "image", "inspect", FT_BASE], capture_output=True).returncode == 0
+
+
+def ft_base():
+    """The free-threaded base for sieve-ft: {"here": True}, or made now by scripts/build-ft-base, timed."""
+    if have_ft_base():
+        return {"here": True}
+    seconds, r = timed(["scripts/build-ft-base"], 3600)
+    if r.returncode != 0:
+        return {"error": ((r.stdout + r.stderr).strip().splitlines() or ["failed"])[-1]}
+    made = re.search(r"\((\d+) MB\)", r.stdout)
+    return {"seconds": seconds, "mb": int(made.group(1)) if made else None, "output": r.stdout.strip()}
 
 
 def build(project, net):

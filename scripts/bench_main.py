@@ -104,10 +104,17 @@ def main(argv):
                 lifecycle["demo"] = bench_lifecycle.demo(PROJECT, NET)
             say("  " + bench_report.lifecycle_line(lifecycle))
         lab_python = None
+        if "sieve" in args.parts and not args.quick and os.environ.get("BENCH_INSTALL") != "0" \
+                and not bench_lifecycle.have_ft_base():
+            with part("ft-base", "the free-threaded base for sieve-ft, once (scripts/build-ft-base: minutes)"):
+                lifecycle["ft_base"] = bench_lifecycle.ft_base()
+            say("  " + bench_report.lifecycle_line({"ft_base": lifecycle["ft_base"]}))
         if {"server", "sieve"} & set(args.parts):
             bl = BenchLab(PROJECT, NET)
             load_hosts = list(CLIENTS)[:args.hosts]
             services = ["server", *(list(CLIENTS) if "lifecycle" in args.parts else load_hosts), "sieved"]
+            if "sieve" in args.parts and bench_lifecycle.have_ft_base():
+                services.append("sieve-ft")
             try:
                 bl.lab.down()
                 with part("up", f"bringing up {PROJECT}: {', '.join(services)}"):

@@ -120,21 +120,21 @@ def server_targets(server):
 def sieve_targets(sieve):
     """The issue's sieve targets at 10^9; ratios and speedups paired by repetition (bench_sieve.figures)."""
     out = []
-    t, big = sieve["table"], 10**9
-    seg, proc = t.get("segmented", {}).get(big, {}), t.get("segmented-process", {}).get(big, {})
+    t, big, fast = sieve["table"], 10**9, sieve.get("fastest", "segmented")
+    seg, gil = t.get(fast, {}).get(big, {}), t.get("segmented", {}).get(big, {})
     ps = t.get("primesieve", {}).get(big, {})
     r = sieve.get("vs_primesieve", {}).get(big, {}).get(2)
     if r is not None:
-        procs = f"; with 2 processes instead: {secs(proc[2])} s, {proc[2] / ps[2]:.1f}x" if proc.get(2) else ""
+        other = f"; segmented with the GIL: {secs(gil[2])} s, {gil[2] / ps[2]:.1f}x" if fast != "segmented" and gil.get(2) else ""
         out.append(target("fast variant counts to 10^9 in <= 20x primesieve's 2-thread time", r, "<= 20x", r <= 20,
-                          f"{r:.1f}x: segmented {secs(seg[2])} s vs primesieve {secs(ps[2])} s, 2 threads" + procs))
-    sp = sieve.get("speedup", {}).get("segmented", {}).get(big)
+                          f"{r:.1f}x: {fast} {secs(seg[2])} s vs primesieve {secs(ps[2])} s, 2 threads" + other))
+    sp = sieve.get("speedup", {}).get(fast, {}).get(big)
     if sp is not None:
-        cores = sieve.get("cores", {}).get("segmented", {}).get(big, {}).get(2)
-        pr = sieve.get("speedup", {}).get("segmented-process", {}).get(big)
+        cores = sieve.get("cores", {}).get(fast, {}).get(big, {}).get(2)
+        also = [(v, sieve.get("speedup", {}).get(v, {}).get(big)) for v in ("segmented", "segmented-process") if v != fast]
         out.append(target("fast variant: >= 1.7x speedup from the second thread at 10^9", sp, ">= 1.7x", sp >= 1.7,
-                          f"{times(sp)}: segmented {secs(seg.get(1))} s with 1 thread, {secs(seg.get(2))} s with 2, "
-                          f"{cores:.2f} cores busy" + (f"; with processes {times(pr)}" if pr else "")))
+                          f"{times(sp)}: {fast} {secs(seg.get(1))} s with 1 thread, {secs(seg.get(2))} s with 2, "
+                          f"{cores:.2f} cores busy" + "".join(f"; {v} {times(x)}" for v, x in also if x)))
     return out
 
 
@@ -189,20 +189,21 @@ def server_table(server):
     return text
 
 
-SIEVE_COLUMNS = ["faithful", "segmented", "segmented-process", "plain", "numpy", "primesieve"]
+SIEVE_COLUMNS = ["faithful", "segmented", "segmented-ft", "segmented-process", "plain", "numpy", "primesieve"]
 
 
 def sieve_table(sieve):
     t = sieve["table"]
     cols = [c for c in SIEVE_COLUMNS if c in t]
-    header = ["figure", *(c if c != "segmented" else "segmented (fastest)" for c in cols), "ratio"]
+    fast = sieve.get("fastest", "segmented")
+    header = ["figure", *(c if c != fast else f"{c} (fastest)" for c in cols), "ratio"]
     rows = []
     workers = sieve["settings"]["workers"]
     power = lambda n: f"10^{len(str(n)) - 1}"
     for n in sieve["settings"]["sizes"]:
         for w in workers:
             ratio = sieve.get("vs_primesieve", {}).get(n, {}).get(w)
-            ratio = (f"segmented {ratio:.1f}x primesieve" if ratio is not None else
+            ratio = (f"{fast} {ratio:.1f}x primesieve" if ratio is not None else
                      "primesieve: too quick for its 1 ms clock" if "primesieve" in t else "")
             rows.append([f"{power(n)}, {w} thread{'s' if w > 1 else ''} (s)",
                          *(secs(t[c].get(n, {}).get(w)) for c in cols), ratio])
@@ -214,6 +215,7 @@ def sieve_table(sieve):
     rows.append([f"{power(big)}, cores busy with {w2}", *(f"{cores(c):.2f}" if cores(c) is not None else "-" for c in cols), ""])
     reps = sieve["settings"]["repeat"]
     title = ("Sieve: seconds to count the primes up to n; faithful, segmented and plain on the lab's sieve host, "
+             + ("segmented-ft on its free-threaded one, " if "segmented-ft" in t else "") +
              f"numpy and primesieve on this machine; medians of {reps} run{'s' if reps > 1 else ''} (faithful and plain: 1 at 10^9), "
              "speedups and ratios the median of each run's")
     text = render(title, header, rows)
@@ -227,6 +229,10 @@ def lifecycle_table(lc):
     if "base" in lc:
         b = lc["base"]
         rows.append(["offline base (scripts/build-base, mmdebstrap)", secs(b.get("seconds")),
+                     f"{b['mb']} MB" if b.get("mb") else b.get("error", "")])
+    if "seconds" in lc.get("ft_base", {}) or "error" in lc.get("ft_base", {}):
+        b = lc["ft_base"]
+        rows.append(["free-threaded base (scripts/build-ft-base), once", secs(b.get("seconds")),
                      f"{b['mb']} MB" if b.get("mb") else b.get("error", "")])
     if "build" in lc:
         b = lc["build"]
@@ -249,11 +255,11 @@ def lifecycle_table(lc):
 def lifecycle_line(lc):
     """One line of what the lifecycle part measured, as it goes."""
     parts = []
-    for name, key in (("base", "seconds"), ("build", "cold_seconds"), ("build", "warm_seconds"), ("demo", "seconds"),
-                      ("suite", "seconds")):
+    for name, key in (("base", "seconds"), ("ft_base", "seconds"), ("build", "cold_seconds"), ("build", "warm_seconds"),
+                      ("demo", "seconds"), ("suite", "seconds")):
         if name in lc:
             got = lc[name]
-            label = {"cold_seconds": "images cold", "warm_seconds": "images warm"}.get(key, name)
+            label = {"cold_seconds": "images cold", "warm_seconds": "images warm"}.get(key, name.replace("_", "-"))
             parts.append(f"{label} {secs(got[key])} s" if key in got else
                          f"{label}: {got.get('error') or got.get('skipped')}")
     if "ok" in lc.get("demo", {}) and not lc["demo"]["ok"]:
@@ -370,6 +376,7 @@ def plots(result, out):
             a.bar([x + 0.2 for x in xs], [cores.get(c, 0) for c in cols], 0.4, label=f"cores busy with {w2}")
             a.axhline(1.7, color="grey", ls="--", lw=1)
             gil = {"faithful": "holds the GIL", "segmented": "holds the GIL", "plain": "holds the GIL",
+                   "segmented-ft": "no GIL at all",
                    "segmented-process": "processes: no shared GIL", "numpy": "releases the GIL in stores",
                    "primesieve": "C++, no GIL"}
             a.set_xticks(list(xs), [f"{c}\n{gil.get(c, '')}" for c in cols], fontsize=8)

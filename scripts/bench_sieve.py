@@ -5,6 +5,8 @@ On the lab's sieve worker host (services/bench/sievebench.py, the lab's Python):
     segmented           sieve_segmented.py with threads: the lab's fastest variant
     segmented-process   the same with processes: what the GIL does not stop
     plain               the textbook bytearray-slice sieve (reference)
+On the lab's free-threaded sieve host, sieve-ft (when scripts/build-ft-base has made its base):
+    segmented-ft        segmented's very code with threads, on Python without the GIL
 On this machine (neither is in the lab's image):
     numpy               sieve_numpy.py, segmented's algorithm with numpy's stores (reference)
     primesieve          Debian's primesieve program (reference: the near-physical limit)
@@ -27,8 +29,9 @@ from bench_lab import BenchError
 from lab import ROOT
 
 PRIMES = {10**5: 9592, 10**6: 78498, 10**7: 664579, 10**8: 5761455, 10**9: 50847534}
-IN_LAB = ("faithful", "segmented", "segmented-process", "plain")
-ON_HOST = ("numpy", "primesieve")
+IN_LAB = {"faithful": "sieved", "segmented": "sieved", "segmented-process": "sieved", "plain": "sieved",
+          "segmented-ft": "sieve-ft"}  # variant: the host it runs on
+FASTEST = ("segmented-ft", "segmented")  # the lab's fastest variant with threads: the first one measured
 SLOW = {"faithful": 10**9, "plain": 10**9}  # from this n on, one run, not several: ~15-30 s each
 
 
@@ -42,8 +45,8 @@ def have_numpy():
 
 
 def run_in_lab(bl, variant, n, workers, repeat):
-    return bl.exec_json("sieved", "python3", "sievebench.py", variant, str(n), str(workers),
-                        "--repeat", str(repeat), timeout=900)
+    return bl.exec_json(IN_LAB[variant], "python3", "sievebench.py", variant.removesuffix("-ft"), str(n),
+                        str(workers), "--repeat", str(repeat), timeout=900)
 
 
 def run_numpy(n, workers, repeat):
@@ -74,7 +77,7 @@ def run_primesieve(n, workers, repeat):
             "seconds": seconds, "cores": statistics.median(cores)}
 
 
-ORDER = ("segmented", "segmented-process", "numpy", "primesieve", "faithful", "plain")  # the quick ones together
+ORDER = ("segmented", "segmented-ft", "segmented-process", "numpy", "primesieve", "faithful", "plain")  # quick first
 
 
 def run(bl, sizes=(10**7, 10**8, 10**9), workers=(1, 2), repeat=3, say=print):
@@ -88,6 +91,8 @@ def run(bl, sizes=(10**7, 10**8, 10**9), workers=(1, 2), repeat=3, say=print):
         missing["numpy"] = "numpy is not installed for " + host_python()
     if not shutil.which("primesieve"):
         missing["primesieve"] = "no primesieve program (apt-get install primesieve)"
+    if "sieve-ft" not in bl.ids:
+        missing["segmented-ft"] = "no free-threaded sieve host (scripts/build-ft-base makes its base, once)"
     runs = []
     for n in sizes:
         for rep in range(repeat):
@@ -103,7 +108,7 @@ def run(bl, sizes=(10**7, 10**8, 10**9), workers=(1, 2), repeat=3, say=print):
                         r = run_in_lab(bl, variant, n, w, 1)
                     if r["count"] != PRIMES.get(n, r["count"]):
                         raise BenchError(f"{variant} counted {r['count']} primes up to {n}, not {PRIMES[n]}")
-                    r.update(seconds=r["seconds"][0], rep=rep, where="host" if variant in ON_HOST else "sieved")
+                    r.update(variant=variant, seconds=r["seconds"][0], rep=rep, where=IN_LAB.get(variant, "host"))
                     runs.append(r)
                     say(f"  {rep + 1}/{repeat}  {variant:18} n={n:<8.0e} {w} worker{'s' if w > 1 else ' '}  "
                         f"{r['seconds']:8.3f} s  {r['cores']:.2f} cores busy  ({r['count']} primes)")
@@ -115,12 +120,13 @@ def run(bl, sizes=(10**7, 10**8, 10**9), workers=(1, 2), repeat=3, say=print):
 
 def figures(runs, workers):
     """Medians: {"table": {variant: {n: {workers: seconds}}}, "cores": {variant: {n: {workers: cores}}},
-    "speedup": {variant: {n: 1 worker's time over w's, paired by repetition}},
-    "vs_primesieve": {n: {workers: segmented's time over primesieve's, paired by repetition}}}."""
+    "speedup": {variant: {n: 1 worker's time over w's, paired by repetition}}, "fastest": the variant of
+    FASTEST measured, "vs_primesieve": {n: {workers: its time over primesieve's, paired by repetition}}}."""
     by = {}
     for r in runs:
         by.setdefault((r["variant"], r["n"], r["workers"]), {})[r["rep"]] = r
-    out = {"table": {}, "cores": {}, "speedup": {}, "vs_primesieve": {}}
+    out = {"table": {}, "cores": {}, "speedup": {}, "vs_primesieve": {},
+           "fastest": next((v for v in FASTEST if any(r["variant"] == v for r in runs)), FASTEST[-1])}
     for (v, n, w), reps in by.items():
         out["table"].setdefault(v, {}).setdefault(n, {})[w] = statistics.median(r["seconds"] for r in reps.values())
         out["cores"].setdefault(v, {}).setdefault(n, {})[w] = statistics.median(r["cores"] for r in reps.values())
@@ -133,7 +139,7 @@ def figures(runs, workers):
     for (v, n, w), reps in by.items():
         if w == w2 and (v, n, 1) in by and w2 != 1:
             out["speedup"].setdefault(v, {})[n] = paired(by[(v, n, 1)], reps)
-        if v == "segmented" and ("primesieve", n, w) in by:
+        if v == out["fastest"] and ("primesieve", n, w) in by:
             ps = by[("primesieve", n, w)]
             if all(r["seconds"] >= 0.010 for r in ps.values()):  # primesieve's clock ticks in ms
                 out["vs_primesieve"].setdefault(n, {})[w] = paired(reps, ps)

@@ -124,6 +124,26 @@ def test_sieve_targets():
     assert [(x["value"], x["met"]) for x in no_ps] == [(2.0, True)]  # no primesieve: only the speedup
 
 
+def test_free_threaded_segmented_is_the_fastest_when_measured():
+    """With segmented-ft measured, the targets, the ratio to primesieve and the table's "(fastest)" are its;
+    segmented with the GIL stays beside it for comparison."""
+    big = 10**9
+    times = {("segmented", big, 1): [2.0], ("segmented", big, 2): [2.1], ("segmented-ft", big, 1): [2.2],
+             ("segmented-ft", big, 2): [1.2], ("primesieve", big, 1): [0.2], ("primesieve", big, 2): [0.1]}
+    result = sieve_result(times)
+    assert result["fastest"] == "segmented-ft"
+    assert result["vs_primesieve"][big][2] == pytest.approx(12.0)
+    r = bench_report.sieve_targets(result)
+    assert [(x["value"], x["met"]) for x in r] == [(pytest.approx(12.0), True), (pytest.approx(2.2 / 1.2), True)]
+    assert "segmented-ft 1.200 s vs primesieve" in r[0]["figures"]
+    assert "segmented with the GIL: 2.100 s, 21.0x" in r[0]["figures"]
+    assert "; segmented 0.95x" in r[1]["figures"]
+    header = bench_report.sieve_table(result).splitlines()[1]
+    assert "segmented-ft (fastest)" in header and "segmented (fastest)" not in header
+    del times[("segmented-ft", big, 1)], times[("segmented-ft", big, 2)]
+    assert sieve_result(times)["fastest"] == "segmented"  # not measured: the lab's fastest with the GIL
+
+
 def test_tables_render_with_every_figure():
     """The server and sieve tables: one row per figure, with the lab, each reference, and the ratio."""
     text = bench_report.server_table(server_result())

@@ -17,7 +17,7 @@ def config():
     if not shutil.which("docker") or subprocess.run(["docker", "compose", "version"],
                                                     capture_output=True).returncode:
         pytest.skip("no Compose v2 (scripts/install-compose installs it)")
-    out = subprocess.run(["docker", "compose", "--profile", "more", "--profile", "serve", "config",
+    out = subprocess.run(["docker", "compose", "--profile", "more", "--profile", "serve", "--profile", "ft", "config",
                           "--format", "json"], cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
@@ -40,6 +40,15 @@ def test_every_host_has_its_own_name_and_address(config):
     assert all(a.startswith("10.9.0.") for _, a in hosts.values())
     assert hosts["server"] == ("a.b.c", "10.9.0.10")
     assert len(clients(config)) >= 8
+
+
+def test_free_threaded_sieve_host_differs_only_in_its_base(config):
+    """sieve-ft is the sieve host again, hardened alike, built from the free-threaded base (FT_BASE_IMAGE)."""
+    sieve, ft = config["services"]["sieve"], config["services"]["sieve-ft"]
+    assert ft["build"]["args"]["BASE_IMAGE"] == "threadlab-ft-base"
+    assert ft["build"]["context"] == sieve["build"]["context"]
+    same = ("command", "environment", "read_only", "cap_drop", "security_opt", "init", "pids_limit", "mem_limit")
+    assert {k: ft.get(k) for k in same} == {k: sieve.get(k) for k in same}
 
 
 def test_clients_wait_for_a_healthy_server(config):
