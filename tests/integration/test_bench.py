@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+from bench_lifecycle import have_ft_base
 from lab import ROOT
 
 PROJECT = "threadlab-benchtest"  # not threadlab-bench, which a full benchmark run may have up
@@ -32,7 +33,11 @@ def test_quick_bench_prints_the_tables(quick):
     assert re.search(r"^figure +this lab +socketserver +asyncio +pingpong +ratio$", out, re.M), out
     assert re.search(r"^round trips/s, 1 client +\d+\.\dk .* \d\.\d\dx ping-pong$", out, re.M), out
     assert re.search(r"^round trips/s, 8 clients .* \d\.\d\dx socketserver, \d\.\d\dx asyncio$", out, re.M), out
-    assert re.search(r"^figure +faithful +segmented \(fastest\) +segmented-process +plain", out, re.M), out
+    if have_ft_base():  # scripts/build-ft-base has run here: sieve-ft is measured too, and the fastest
+        assert re.search(r"^figure +faithful +segmented +segmented-ft \(fastest\) +segmented-process +plain", out, re.M)
+    else:
+        assert re.search(r"^figure +faithful +segmented \(fastest\) +segmented-process +plain", out, re.M), out
+        assert "  not measured: segmented-ft: no free-threaded sieve host (scripts/build-ft-base" in out
     assert re.search(r"^10\^6, speedup 1 -> 2 ", out, re.M), out
     assert "Targets (issue 6), from this run:" in out
     assert f"tearing down {PROJECT}" in out
@@ -50,6 +55,7 @@ def test_quick_bench_writes_the_json(quick):
         assert all(f["rate"] > 0 and f["p99_ms"] >= f["p50_ms"] > 0 for f in by_n.values()), name
     assert all(r["final"] > 0 for r in result["server"]["runs"])  # each the exact sum the clients sent
     counts = {(r["variant"], r["n"], r["workers"]): r["count"] for r in result["sieve"]["runs"]}
-    assert {v for v, _, _ in counts} >= {"faithful", "segmented", "segmented-process", "plain"}
+    assert {v for v, _, _ in counts} >= {"faithful", "segmented", "segmented-process", "plain",
+                                         *(["segmented-ft"] if have_ft_base() else [])}
     assert all(c == {100000: 9592, 1000000: 78498}[n] for (_, n, _), c in counts.items()), counts
     assert result["machine"]["cores"] >= 1 and result["machine"]["date"]
