@@ -66,7 +66,7 @@ def replays(docker_engine, tmp_path_factory):
 
     One after another they took two minutes, most of it clients thinking (pace) and labs starting.
     {name: Replay}: "stock" plays every shipped scenario and one that must fail, the variants every
-    shipped scenario, "race" the contention scenario with LOCK=off RACE_YIELD=on.
+    shipped scenario. What depends on timing (the race, the busy wait) runs alone: see alone().
     """
     work = tmp_path_factory.mktemp("replays")
     wrong = work / "wrong-final.scn"
@@ -74,8 +74,7 @@ def replays(docker_engine, tmp_path_factory):
     runs = [("stock", [*SCENARIOS, wrong], {}),
             # its main thread spins holding the interpreter: each round trip waits for it a switch interval
             ("_thread", SCENARIOS, {"SERVER_VARIANT": "thread", "SWITCH_INTERVAL": "0.0005"}),
-            ("asyncio without a lock", SCENARIOS, {"SERVER_VARIANT": "asyncio", "LOCK": "off"}),
-            ("race", [ROOT / "scenarios" / "contention.scn"], {"LOCK": "off", "RACE_YIELD": "on"})]
+            ("asyncio without a lock", SCENARIOS, {"SERVER_VARIANT": "asyncio", "LOCK": "off"})]
     started = {}
     try:
         for i, (name, scenarios, settings) in enumerate(runs):
@@ -89,6 +88,17 @@ def replays(docker_engine, tmp_path_factory):
 def replay(i, scenarios, out, **settings):
     """scripts/replay in lab number i of the tests' replays (10.9.11 and on), started now."""
     return Replay(f"threadlab-test-replay{i}", f"10.9.{11 + i}", scenarios, out, **settings)
+
+
+def alone(replays, scenarios, out, **settings):
+    """scripts/replay once the replays that run together have ended: (exit code, output, results).
+
+    For what depends on timing. Beside three other labs, the contention scenario's clients got so
+    little CPU that their k's never met at the server, and LOCK=off lost no update.
+    """
+    for r in replays.values():
+        r.result()
+    return replay(len(replays), scenarios, out, **settings).result()
 
 
 @pytest.hookimpl(hookwrapper=True)

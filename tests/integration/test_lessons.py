@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import SCENARIOS, replay
+from conftest import SCENARIOS, alone
 from lab import ROOT
 
 
@@ -18,9 +18,10 @@ def test_variant_passes_every_shipped_replay(replays, name):
     assert all(res["result"] == "PASS" for res in results.values())
 
 
-def test_race_without_the_lock_loses_updates(replays):
+def test_race_without_the_lock_loses_updates(replays, tmp_path):
     """LOCK=off RACE_YIELD=on: the contention replay fails, saying how many updates were lost."""
-    code, out, results = replays["race"].result()
+    code, out, results = alone(replays, [ROOT / "scenarios" / "contention.scn"], tmp_path,
+                               LOCK="off", RACE_YIELD="on")
     assert code == 1, out
     lost = re.match(r"lost updates: the acknowledged k's add up to 8000, the server's final value is (\d+): "
                     r"(\d+) lost$", results["contention"]["problems"][0])
@@ -32,9 +33,7 @@ def test_race_without_the_lock_loses_updates(replays):
 def test_busy_wait_burns_a_core_while_clients_think(replays, tmp_path):
     """WAIT=busy: during the tutorial's session, whose clients mostly think, the main thread burns CPU the whole
     time; the blocking wait (the default, checked in test_replay) uses next to none."""
-    for r in replays.values():
-        r.result()  # alone on the machine: the others would take CPU from the spinning main thread
-    code, out, results = replay(len(replays), [ROOT / "scenarios" / "tutorial.scn"], tmp_path, WAIT="busy").result()
+    code, out, results = alone(replays, [ROOT / "scenarios" / "tutorial.scn"], tmp_path, WAIT="busy")
     assert code == 0, out
     waited, used = map(float, re.search(r"waited ([\d.]+) s and used ([\d.]+) s of CPU \(busy wait\)",
                                         results["tutorial"]["main thread"]).groups())
