@@ -174,7 +174,9 @@ def server_table(server):
                 ratio = f"{vs('socketserver', 'cpus_us')} socketserver's"
             rows.append([f"{what}, {n} client{'s' if n > 1 else ''}", fmt(lab), *(fmt(get(r, n, key)) for r in refs), ratio])
     st = server["settings"]
-    title = (f"Server: the lab's srvr.py on a.b.c against references, load from {', '.join(st['hosts'])}; "
+    pins = st.get("pinned") or {}
+    pinned = f" (a.b.c on CPU {pins['server']}, the load on CPU {pins[st['hosts'][0]]})" if pins else ""
+    title = (f"Server: the lab's srvr.py on a.b.c against references, load from {', '.join(st['hosts'])}{pinned}; "
              f"{st['seconds']:g} s windows; medians of {st['rounds']} round{'s' if st['rounds'] > 1 else ''}, "
              f"ratios the median of each round's ratio")
     text = render(title, header, rows)

@@ -133,7 +133,7 @@ def run(bl, hosts, clients=(1, 8, 64), rounds=3, seconds=2.0, warmup=0.5, sweep=
             "sweep": summarize(stock_and_sweep),
             "settings": {"clients": list(clients), "rounds": rounds, "seconds": seconds, "warmup": warmup,
                          "sweep": sorted({STOCK, *sweep}, reverse=True) if sweep else [],
-                         "sweep_clients": sweep_clients, "hosts": list(hosts)}}
+                         "sweep_clients": sweep_clients, "hosts": list(hosts), "pinned": bl.pins}}
 
 
 def paired(summary, a, b, n, key="rates"):

@@ -21,6 +21,18 @@ def test_split_spreads_clients_over_hosts():
     assert bench_server.split(5, ["a", "b", "c"]) == [("a", 2), ("b", 2), ("c", 1)]
 
 
+def test_server_and_load_get_cpus_of_their_own():
+    """a.b.c on CPU 0, every client host on the rest; with one CPU, nothing pinned; the sieve hosts never."""
+    assert bench_lab.pinning(1) == {}
+    assert bench_lab.pinning(2) == {"server": "0", **{f"client{i}": "1" for i in range(1, 9)}}
+    assert bench_lab.pinning(8)["client3"] == "1-7"
+    services = json.loads(bench_lab.override(2))["services"]
+    assert services["server"] == {"command": ["sleep", "infinity"], "healthcheck": {"test": ["CMD", "true"]},
+                                  "cpuset": "0"}
+    assert "cpuset" not in services["sieved"] and "cpuset" not in services["sieve-ft"]
+    assert services["client1"] == {"cpuset": "1"}
+
+
 def test_program_runs_each_server_as_the_lab_does():
     """srvr.py for the lab, refservers.py KIND for the rest; one client's echo check fits each."""
     assert bench_server.program("lab") == (["python3", "srvr.py", "2000"], "total")
@@ -63,7 +75,8 @@ def server_result(lab64=12000, ss64=10000, aio64=9000, p99=2.5, lab1=9000, pp1=1
     sweep = [fake_run("lab", 64, 11000, p, switch_interval=si) for si, p in ((0.005, 6), (0.0005, 2))]
     return {"runs": runs + sweep, "summary": bench_server.summarize(runs), "sweep": bench_server.summarize(sweep),
             "settings": {"clients": [1, 64], "rounds": 1, "seconds": 2, "warmup": 0.5, "sweep_clients": 64,
-                         "sweep": [0.005, 0.0005], "hosts": ["client1", "client2"]}}
+                         "sweep": [0.005, 0.0005], "hosts": ["client1", "client2"],
+                         "pinned": {"server": "0", "client1": "1", "client2": "1"}}}
 
 
 def test_server_targets_met_and_not_met():
@@ -148,6 +161,7 @@ def test_tables_render_with_every_figure():
     """The server and sieve tables: one row per figure, with the lab, each reference, and the ratio."""
     text = bench_report.server_table(server_result())
     lines = text.splitlines()
+    assert "load from client1, client2 (a.b.c on CPU 0, the load on CPU 1); " in lines[0]
     assert lines[1].split() == ["figure", "this", "lab", "socketserver", "asyncio", "pingpong", "ratio"]
     assert "socketserver" in lines[1] and "asyncio" in lines[1] and "pingpong" in lines[1]
     row = next(line for line in lines if line.startswith("round trips/s, 64 clients"))
