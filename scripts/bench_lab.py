@@ -34,8 +34,8 @@ def pinning(cpus):
     return {"server": "0", **{c: "1" if cpus == 2 else f"1-{cpus - 1}" for c in CLIENTS}}
 
 
-def override(cpus):
-    """The benchmark's compose override (JSON is YAML) for a machine with cpus CPUs.
+def override(pins):
+    """The benchmark's compose override (JSON is YAML), with pins, {service: cpuset}, from pinning().
 
     a.b.c idles too, so that the benchmark can start each server on it in turn; the sieve worker's
     host gets the memory to sieve to 10^9 (the worker itself stops at 10^8); the sieve hosts are not
@@ -43,7 +43,7 @@ def override(cpus):
     """
     services = {"server": {"command": ["sleep", "infinity"], "healthcheck": {"test": ["CMD", "true"]}},
                 "sieved": {"mem_limit": "6g"}, "sieve-ft": {"command": ["sleep", "infinity"]}}
-    for service, cpuset in pinning(cpus).items():
+    for service, cpuset in pins.items():
         services.setdefault(service, {})["cpuset"] = cpuset
     return json.dumps({"services": services}, indent=1)
 
@@ -61,7 +61,7 @@ class BenchLab:
     def __init__(self, project, net):
         self._override = tempfile.NamedTemporaryFile("w", prefix="threadlab-bench-", suffix=".yml")
         self.pins = pinning(os.cpu_count() or 1)
-        self._override.write(override(os.cpu_count() or 1))
+        self._override.write(override(self.pins))
         self._override.flush()
         self.lab = Lab(project, net, files=("docker-compose.yml", "scripts/compose.idle.yml", self._override.name),
                        profiles=("more", "serve", "ft"))

@@ -144,4 +144,3 @@ def figures(runs, workers):
             if all(r["seconds"] >= 0.010 for r in ps.values()):  # primesieve's clock ticks in ms
                 out["vs_primesieve"].setdefault(n, {})[w] = paired(reps, ps)
     return out
-

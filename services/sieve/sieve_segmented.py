@@ -18,7 +18,7 @@ kind="process" the workers are processes (fork) and do run in parallel. So
 do the threads on free-threaded Python (the lab's sieve-ft host): the same
 code, each worker crossing out its own segment, nearly twice as fast with two.
 
-    count_primes(10**9, 2)                  -> (50847534, [(0, 120), (1, 119)])
+    count_primes(10**9, 2)                  -> (50847534, [(0, 60), (1, 60)])
     count_primes(10**9, 2, kind="process")  the same, in two processes
 """
 

@@ -1,6 +1,5 @@
 """The tutorial's lessons on the live lab, through scripts/replay: every server variant, the race, the busy wait."""
 
-import os
 import re
 
 import pytest
@@ -14,7 +13,7 @@ def test_variant_passes_every_shipped_replay(replays, name):
     """The tutorial's _thread server, and the asyncio server even with no lock, pass every shipped scenario."""
     code, out, results = replays[name].result()
     assert code == 0, out
-    assert sorted(results) == sorted(os.path.basename(s)[:-4] for s in map(str, SCENARIOS))
+    assert sorted(results) == [p.stem for p in SCENARIOS]
     assert all(res["result"] == "PASS" for res in results.values())
 
 

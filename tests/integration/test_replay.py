@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from conftest import SCENARIOS, replay
+from conftest import SCENARIOS, alone
 from lab import Terminal
 
 SHIPPED = [p.stem for p in SCENARIOS]
@@ -61,7 +61,7 @@ def test_recorded_session_replays_to_same_final_value(replays, recording, tmp_pa
     path, final = recording
     assert final == 312
     assert 'u.v.w: ' in path.read_text() and "EOF" in path.read_text()
-    code, out, results = replay(len(replays) + 1, [path], tmp_path).result()
+    code, out, results = alone(replays, [path], tmp_path)
     assert code == 0, out
     assert results["recorded"]["final"] == final, out
     assert results["recorded"]["problems"] == []

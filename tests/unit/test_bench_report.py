@@ -26,7 +26,7 @@ def test_server_and_load_get_cpus_of_their_own():
     assert bench_lab.pinning(1) == {}
     assert bench_lab.pinning(2) == {"server": "0", **{f"client{i}": "1" for i in range(1, 9)}}
     assert bench_lab.pinning(8)["client3"] == "1-7"
-    services = json.loads(bench_lab.override(2))["services"]
+    services = json.loads(bench_lab.override(bench_lab.pinning(2)))["services"]
     assert services["server"] == {"command": ["sleep", "infinity"], "healthcheck": {"test": ["CMD", "true"]},
                                   "cpuset": "0"}
     assert "cpuset" not in services["sieved"] and "cpuset" not in services["sieve-ft"]
