@@ -29,7 +29,7 @@ import socket
 import sys
 import time
 
-import protocol
+from common import protocol
 
 QUANTILES = (50, 90, 99, 99.9)
 CONNECT_TIMEOUT = 10  # seconds

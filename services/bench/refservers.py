@@ -20,7 +20,7 @@ import socketserver
 import sys
 import threading
 
-import protocol
+from common import protocol
 
 NCLIENTS = os.environ.get("NCLIENTS", "2")
 

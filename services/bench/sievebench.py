@@ -1,6 +1,6 @@
 """Time one sieve variant at one n with w workers; print one JSON line.
 
-    faithful    sieve.count_primes: the tutorial's primes.py, one shared array, threads
+    faithful    variants.count_primes: the tutorial's primes.py, one shared array, threads
     segmented   sieve_segmented, threads: the lab's fastest variant
     segmented-process   sieve_segmented with processes instead of threads
     plain       plainsieve: the textbook bytearray sieve, a reference
@@ -24,16 +24,15 @@ import time
 
 def variants():
     """VARIANT -> count(n, workers) returning the number of primes; numpy only imported when asked."""
-    import plainsieve
-    import sieve
-    import sieve_segmented
+    from bench import plainsieve
+    from sieve import sieve_segmented, variants
 
     def numpy(n, w):
-        import sieve_numpy
+        from sieve import sieve_numpy
         return sieve_numpy.count_primes(n, w)[0]
 
     return {
-        "faithful": lambda n, w: sieve.count_primes(n, w)[0],
+        "faithful": lambda n, w: variants.count_primes(n, w)[0],
         "segmented": lambda n, w: sieve_segmented.count_primes(n, w)[0],
         "segmented-process": lambda n, w: sieve_segmented.count_primes(n, w, kind="process")[0],
         "plain": plainsieve.count_primes,
@@ -44,7 +43,7 @@ def variants():
 def run(variant, n, workers, repeat=1):
     count = variants()[variant]
     if variant == "numpy":
-        import sieve_numpy  # noqa: F401  imported before the clock starts
+        from sieve import sieve_numpy  # noqa: F401  imported before the clock starts
     counts, seconds, cores = set(), [], []
     for _ in range(repeat):
         c0, t0 = os.times(), time.perf_counter()

@@ -26,8 +26,10 @@ import socket
 import sys
 import time
 
-import protocol
-import scenario
+try:
+    from common import protocol, scenario
+except ImportError:  # run from the repo as a plain script: services/ is not on the path
+    sys.exit("clnt.py: run it with services/ on the path: PYTHONPATH=services python3 services/client/clnt.py HOST PORT")
 
 ECHO_TIMEOUT = 30  # seconds to wait for a v: the server answers at once unless it is stopped or cut off
 
@@ -175,7 +177,8 @@ def main(argv):
     ap.add_argument("server_address")
     ap.add_argument("port_number", type=int)
     ap.add_argument("--play", metavar="SCENARIO", help="type a scenario file's part instead of a person")
-    ap.add_argument("--as", dest="host", metavar="HOST", help="whose part of the scenario to play")
+    ap.add_argument("--as", dest="host", metavar="HOST", default=socket.gethostname(),
+                    help="whose part of the scenario to play (this host's name)")
     ap.add_argument("--transcript", metavar="FILE", help="write what happened to FILE as JSON")
     ap.add_argument("--record", metavar="FILE", help="append what is typed by hand to FILE as a scenario part")
     ap.add_argument("--load", type=int, metavar="C", help="load: C connections at once")
@@ -187,8 +190,6 @@ def main(argv):
     if args.play and args.record:
         ap.error("--record records typing by hand; it does not go with --play")
     if args.play:
-        if not args.host:
-            ap.error("--play needs --as HOST")
         try:
             sc = scenario.parse(sys.stdin.read(), "<stdin>") if args.play == "-" else scenario.load(args.play)
         except (OSError, scenario.ScenarioError) as e:
@@ -204,7 +205,7 @@ def main(argv):
         lines = typed_by_hand()
         say = print
         show_v = lambda k, v: print(v)
-    transcript = Transcript(args.host or socket.gethostname())
+    transcript = Transcript(args.host)
     rc = 0
     try:
         with connect(args.server_address, args.port_number) as sock:
@@ -242,7 +243,7 @@ def main_load(args, ap):
         ap.error("--load does not go with --play or --record")
     if args.load < 1 or args.ks < 1:
         ap.error("--load and --ks take a number at least 1")
-    name = args.host or socket.gethostname()
+    name = args.host
     start = time.perf_counter()
     try:
         echoes = load(args.server_address, args.port_number, args.load, args.ks, args.seed)

@@ -23,7 +23,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-import protocol
+from common import protocol
 
 EOF = None  # what a step types for end of input
 HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*$")

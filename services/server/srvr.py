@@ -44,7 +44,7 @@ import sys
 import threading
 import time
 
-import protocol
+from common import protocol
 
 NCLIENTS = os.environ.get("NCLIENTS", "2")
 MAX_CLIENTS = os.environ.get("MAX_CLIENTS", "100")
@@ -238,7 +238,7 @@ def main(argv):
                       busy_wait=choice("WAIT", WAIT, {"busy": True, "block": False}),
                       stop_in_pdb=choice("BREAKPOINT", BREAKPOINT, {"on": True, "off": False}))
         name = choice("SERVER_VARIANT", SERVER_VARIANT, VARIANTS)
-        variant = sys.modules[__name__] if name == "srvr" else importlib.import_module(name)
+        variant = sys.modules[__name__] if name == "srvr" else importlib.import_module(f"server.{name}")
         if SWITCH_INTERVAL:
             sys.setswitchinterval(setting("SWITCH_INTERVAL", SWITCH_INTERVAL, float, 1e-6))
     except ValueError as e:

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 
-import protocol
+from common import protocol
 
 log = logging.getLogger("srvr")
 

@@ -19,7 +19,7 @@ import _thread
 import logging
 import time
 
-import protocol
+from common import protocol
 
 log = logging.getLogger("srvr")
 

@@ -11,7 +11,7 @@ Prints the tutorial's lines:
     thread 1 exiting; processed 0 values of k
     there are 25 primes
 
-Settings (sieve.py says more): SIEVE_VARIANT, threading (default), threading-loop
+Settings (variants.py says more): SIEVE_VARIANT, threading (default), threading-loop
 or thread (primes_thread.py, the tutorial's _thread program line for line);
 SWITCH_INTERVAL, seconds per thread's turn (sys.setswitchinterval). With
 --host, the worker's own settings decide. Exit 1: bad n or threads, or the
@@ -23,8 +23,7 @@ import os
 import sys
 import threading
 
-import sieve
-import sieved
+from sieve import sieved, variants
 
 SIEVE_VARIANT = os.environ.get("SIEVE_VARIANT", "threading")
 SWITCH_INTERVAL = os.environ.get("SWITCH_INTERVAL", "")  # seconds; empty: Python's 0.005
@@ -47,8 +46,8 @@ def main(argv):
                     help="line 43 as the tutorial prints it, 'while nstarted < 2' (SIEVE_VARIANT=thread)")
     args = ap.parse_args(argv[1:])
     try:
-        count_primes = sieve.variant(SIEVE_VARIANT)
-        interval = sieve.switch_interval(SWITCH_INTERVAL)
+        count_primes = variants.variant(SIEVE_VARIANT)
+        interval = variants.switch_interval(SWITCH_INTERVAL)
         if args.as_printed and (SIEVE_VARIANT != "thread" or args.host):
             raise ValueError("--as-printed is line 43 of the tutorial's _thread program: "
                              "use it with SIEVE_VARIANT=thread and without --host")

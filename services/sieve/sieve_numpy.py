@@ -10,8 +10,7 @@ why a second thread helps one and not the other.
 """
 
 import numpy as np
-
-import sieve_segmented
+from sieve import sieve_segmented
 
 
 class NumpyPlan(sieve_segmented.Plan):

@@ -7,7 +7,7 @@ Protocol, one request per connection, text lines:
 work lists (thread number, k's processed) in the order the threads finished.
 
 Run:  python3 sieved.py        settings: SIEVE_PORT (2001), SIEVE_MAX_N, SIEVE_MAX_THREADS,
-SIEVE_VARIANT (threading, threading-loop or thread: see sieve.py), SWITCH_INTERVAL
+SIEVE_VARIANT (threading, threading-loop or thread: see variants.py), SWITCH_INTERVAL
 (seconds per thread's turn). A bad setting: one line on stderr, exit 2.
 With SIEVE_VARIANT=thread (the tutorial's program, its state in module
 globals) requests are counted one at a time, and n is at most 10^7.
@@ -20,7 +20,7 @@ import socket
 import sys
 import threading
 
-import sieve
+from sieve import variants
 
 PORT = int(os.environ.get("SIEVE_PORT", "2001"))
 MAX_N = int(os.environ.get("SIEVE_MAX_N", str(10**8)))
@@ -37,7 +37,7 @@ def check(n, nthreads, variant=None):
 
     variant: the worker's SIEVE_VARIANT, whose own limit on n applies too (None: SIEVE_MAX_N only).
     """
-    max_n = min(MAX_N, sieve.MAX_N.get(variant, MAX_N))
+    max_n = min(MAX_N, variants.MAX_N.get(variant, MAX_N))
     if not 2 <= n <= max_n:
         also = f" with SIEVE_VARIANT={variant}" if max_n < MAX_N else ""
         raise ValueError(f"n must be from 2 to {max_n}{also}, not {n}")
@@ -55,7 +55,7 @@ def answer(line):
         check(n, nthreads, VARIANT)
     except ValueError as e:
         return {"error": str(e)}
-    count, work = sieve.variant(VARIANT)(n, nthreads)
+    count, work = variants.variant(VARIANT)(n, nthreads)
     return {"primes": count, "work": work, "variant": VARIANT}
 
 
@@ -88,8 +88,8 @@ def ask(host, port, n, nthreads, timeout=600):
 def main():
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(message)s", stream=sys.stdout)
     try:
-        sieve.variant(VARIANT)
-        interval = sieve.switch_interval(SWITCH_INTERVAL)
+        variants.variant(VARIANT)
+        interval = variants.switch_interval(SWITCH_INTERVAL)
     except ValueError as e:
         print(f"sieved.py: {e}", file=sys.stderr)
         return 2

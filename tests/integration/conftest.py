@@ -6,9 +6,9 @@ import subprocess
 
 import pytest
 import testinfra
-
-from lab import CLIENTS, ROOT, Lab
 from replays import Replay
+
+from threadlab.lab import CLIENTS, IDLE, ROOT, Lab
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +34,7 @@ IDLE_TIMEOUT = 5  # seconds: the tests cut clients off and wait for the server t
 
 @pytest.fixture(scope="session")
 def lab(docker_engine):
-    lab = Lab(PROJECT, NET, files=("docker-compose.yml", "scripts/compose.idle.yml"), NCLIENTS="2",
+    lab = Lab(PROJECT, NET, files=("docker-compose.yml", IDLE), NCLIENTS="2",
               IDLE_TIMEOUT=str(IDLE_TIMEOUT))
     lab.down()
     try:

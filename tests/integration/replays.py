@@ -3,11 +3,10 @@
 import json
 import os
 import subprocess
-import sys
 
-from lab import ROOT
+from threadlab.lab import ROOT
 
-REPLAY = [sys.executable, str(ROOT / "scripts" / "replay")]
+REPLAY = [str(ROOT / "scripts" / "replay")]
 
 
 class Replay:

@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from bench_lifecycle import have_ft_base
-from lab import ROOT
+from threadlab.bench.lifecycle import have_ft_base
+from threadlab.lab import ROOT
 
 PROJECT = "threadlab-benchtest"  # not threadlab-bench, which a full benchmark run may have up
 NET = "10.9.7"  # 10.9.1-10.9.6: the other tests, replay, balance, and scripts/bench itself (10.9.4)

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from lab import ROOT, Lab, Terminal
+from threadlab.lab import ROOT, Lab, Terminal
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,9 @@ import re
 import subprocess
 
 import pytest
+from common import check, scenario
 
-import check
-import scenario
-from lab import CLIENTS, ROOT
+from threadlab.lab import CLIENTS, ROOT
 
 ECHO = re.compile(r"^(\S+): sent (\d+), v is (\d+)$", re.M)
 TUTORIAL_TABLE = [(100, 25), (10000, 1229), (100000, 9592), (1000000, 78498)]
@@ -63,7 +62,7 @@ def test_scripted_session_ends_with_exact_total(lab, server):
 @pytest.mark.parametrize("n, count", TUTORIAL_TABLE)
 def test_sieve_worker_answers_client_host(lab, host, n, count):
     """u.v.w asks the sieve worker and gets the tutorial's count, with each thread's work."""
-    out = host("client1").check_output(f"python3 primes.py {n} 2 --host sieved")
+    out = host("client1").check_output(f"python3 -m sieve.primes {n} 2 --host sieved")
     work = re.findall(r"^thread (\d) exiting; processed (\d+) values of k$", out, re.M)
     assert sorted(t for t, _ in work) == ["0", "1"]
     assert sum(int(nk) for _, nk in work) == int(n ** 0.5) - 1

@@ -5,7 +5,7 @@ import math
 import os
 import subprocess
 
-from lab import ROOT, Lab
+from threadlab.lab import ROOT, Lab
 
 PROJECT = "threadlab-balancetest"  # not threadlab-balance, which a person's run may have up
 NET = "10.9.5"

@@ -4,7 +4,6 @@ import math
 import re
 
 import pytest
-
 from lab import Lab
 
 PROJECT = "threadlab-sievetest"  # a lab of its own: the shared one's worker runs the default variant
@@ -71,7 +70,7 @@ def test_worker_started_with_the_faithful_variant(faithful_lab):
 @pytest.mark.parametrize("n, count", TUTORIAL)
 def test_client_host_asks_the_faithful_worker(faithful_lab, n, count):
     """u.v.w asks the worker: the tutorial's count and lines, counted by the _thread program."""
-    r = run(faithful_lab, "client1", "python3", "primes.py", str(n), "2", "--host", "sieved")
+    r = run(faithful_lab, "client1", "python3", "-m", "sieve.primes", str(n), "2", "--host", "sieved")
     assert r.returncode == 0, r.stderr
     check_tutorial_output(r.stdout, n, 2, count)
     assert re.search(rf"asked '{n} 2': {count} primes \(thread\)$", faithful_lab.logs("sieved"), re.M)
@@ -79,7 +78,7 @@ def test_client_host_asks_the_faithful_worker(faithful_lab, n, count):
 
 def test_faithful_worker_refuses_n_past_its_list(faithful_lab):
     """The worker with the _thread program takes n up to 10^7 (its list takes 8 bytes a number)."""
-    r = run(faithful_lab, "client1", "python3", "primes.py", "20000000", "2", "--host", "sieved")
+    r = run(faithful_lab, "client1", "python3", "-m", "sieve.primes", "20000000", "2", "--host", "sieved")
     assert (r.returncode, r.stdout) == (1, "")
     assert r.stderr.splitlines()[-1] == ("primes.py: the worker on sieved says: n must be from 2 to 10000000 "
                                          "with SIEVE_VARIANT=thread, not 20000000")

@@ -3,9 +3,9 @@
 import re
 
 import pytest
-
 from conftest import SCENARIOS, alone
-from lab import ROOT
+
+from threadlab.lab import ROOT
 
 
 @pytest.mark.parametrize("name", ["_thread", "asyncio without a lock"])

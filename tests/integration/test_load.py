@@ -6,9 +6,9 @@ import subprocess
 import time
 
 import pytest
+from common import check
 
-import check
-from lab import Lab
+from threadlab.lab import IDLE, Lab
 
 HOSTS = ["client1", "client2", "client3", "client4"]
 PER_HOST, KS = 250, 40
@@ -16,7 +16,7 @@ PER_HOST, KS = 250, 40
 
 @pytest.fixture(scope="module")
 def loaded(docker_engine):
-    lab = Lab("threadlab-load", "10.9.7", files=("docker-compose.yml", "scripts/compose.idle.yml"),
+    lab = Lab("threadlab-load", "10.9.7", files=("docker-compose.yml", IDLE),
               NCLIENTS=str(len(HOSTS) * PER_HOST + 1), MAX_CLIENTS="1100", LOG_LEVEL="DEBUG")
     lab.down()
     try:

@@ -4,9 +4,9 @@ import re
 import subprocess
 
 import pytest
-
 from conftest import SCENARIOS, alone
-from lab import Terminal
+
+from threadlab.lab import Terminal
 
 SHIPPED = [p.stem for p in SCENARIOS]
 

@@ -5,9 +5,9 @@ import subprocess
 import time
 
 import pytest
-
 from conftest import IDLE_TIMEOUT
-from lab import CLIENTS
+
+from threadlab.lab import CLIENTS
 
 HOSTS = ["server", "sieved", *CLIENTS]
 

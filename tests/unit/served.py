@@ -3,8 +3,8 @@
 import socket
 import threading
 
-import protocol
-import srvr
+from common import protocol
+from server import srvr
 
 TIMEOUT = 10  # seconds: any wait longer than this is a bug, and fails the test instead of hanging it
 

@@ -2,17 +2,11 @@
 
 import json
 import socket
-import sys
 import threading
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "services" / "bench"))
-
-import loadgen  # noqa: E402
-import refservers  # noqa: E402
-import srvr  # noqa: E402
+from bench import loadgen, refservers
+from server import srvr
 
 TIMEOUT = 20  # seconds: any wait longer than this is a bug, and fails the test instead of hanging it
 

@@ -7,14 +7,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from bench import refservers
+from common import protocol
+from served import send
+from server import srvr
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "services" / "bench"))
-
-import protocol  # noqa: E402
-import refservers  # noqa: E402
-import srvr  # noqa: E402
-from served import send  # noqa: E402
 
 TIMEOUT = 10  # seconds: any wait longer than this is a bug, and fails the test instead of hanging it
 SERVERS = ["lab", "socketserver", "asyncio"]  # the lab's server and the two that must behave exactly like it
@@ -125,7 +123,7 @@ def test_main_prints_listening_then_the_final_value(kind):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {"NCLIENTS": "1", "PYTHONPATH": str(ROOT / "services" / "common")}
+    env = {"NCLIENTS": "1", "PYTHONPATH": str(ROOT / "services")}
     p = subprocess.Popen([sys.executable, str(ROOT / "services" / "bench" / "refservers.py"), kind, str(port)],
                          stdout=subprocess.PIPE, text=True, env=env)
     try:

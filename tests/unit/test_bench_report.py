@@ -6,10 +6,10 @@ import sys
 
 import pytest
 
-import bench_lab
-import bench_report
-import bench_server
-import bench_sieve
+from threadlab.bench import lab as bench_lab
+from threadlab.bench import report as bench_report
+from threadlab.bench import server as bench_server
+from threadlab.bench import sieve as bench_sieve
 
 
 def test_split_spreads_clients_over_hosts():
@@ -35,8 +35,8 @@ def test_server_and_load_get_cpus_of_their_own():
 
 def test_program_runs_each_server_as_the_lab_does():
     """srvr.py for the lab, refservers.py KIND for the rest; one client's echo check fits each."""
-    assert bench_server.program("lab") == (["python3", "srvr.py", "2000"], "total")
-    assert bench_server.program("asyncio") == (["python3", "refservers.py", "asyncio", "2003"], "total")
+    assert bench_server.program("lab") == (["python3", "/app/server/srvr.py", "2000"], "total")
+    assert bench_server.program("asyncio") == (["python3", "/app/bench/refservers.py", "asyncio", "2003"], "total")
     assert bench_server.program("pingpong")[1] == "echo"
 
 
@@ -71,7 +71,8 @@ def test_summarize_takes_medians_over_rounds():
 def server_result(lab64=12000, ss64=10000, aio64=9000, p99=2.5, lab1=9000, pp1=10000):
     runs = [fake_run("lab", 1, lab1, 0.1), fake_run("pingpong", 1, pp1, 0.1),
             fake_run("socketserver", 1, 9500, 0.1), fake_run("asyncio", 1, 5000, 0.2),
-            fake_run("lab", 64, lab64, p99, cpu=60.0), fake_run("socketserver", 64, ss64, 4), fake_run("asyncio", 64, aio64, 6), fake_run("pingpong", 64, 15000, 3)]
+            fake_run("lab", 64, lab64, p99, cpu=60.0), fake_run("socketserver", 64, ss64, 4),
+            fake_run("asyncio", 64, aio64, 6), fake_run("pingpong", 64, 15000, 3)]
     sweep = [fake_run("lab", 64, 11000, p, switch_interval=si) for si, p in ((0.005, 6), (0.0005, 2))]
     return {"runs": runs + sweep, "summary": bench_server.summarize(runs), "sweep": bench_server.summarize(sweep),
             "settings": {"clients": [1, 64], "rounds": 1, "seconds": 2, "warmup": 0.5, "sweep_clients": 64,
@@ -243,7 +244,7 @@ def test_program_that_never_ends():
 
 def test_bench_refuses_bad_arguments():
     """scripts/bench with a part it does not have: exit 2 and a usage line, before touching Docker."""
-    r = subprocess.run([sys.executable, str(bench_lab.ROOT / "scripts" / "bench_main.py"), "--only", "disk"],
+    r = subprocess.run([sys.executable, "-m", "threadlab.bench.main", "--only", "disk"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "usage:" in r.stderr
 
@@ -253,7 +254,7 @@ def test_bench_report_reprints_a_saved_run(tmp_path):
     result = {"mode": "full", "server": server_result(), "sieve": sieve_result(), "lifecycle": {},
               "machine": bench_report.machine("3.11.2"), "seconds": 1.0}
     path = bench_report.write(result, tmp_path)
-    r = subprocess.run([sys.executable, str(bench_lab.ROOT / "scripts" / "bench_main.py"), "--report", str(path)],
+    r = subprocess.run([sys.executable, "-m", "threadlab.bench.main", "--report", str(path)],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "round trips/s, 64 clients" in r.stdout and "Targets (issue 6)" in r.stdout

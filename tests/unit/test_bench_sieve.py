@@ -2,18 +2,13 @@
 
 import json
 import math
-import sys
 from pathlib import Path
 
 import pytest
+from bench import plainsieve, sievebench
+from sieve import sieve_segmented, variants
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "services" / "bench"))
-
-import plainsieve  # noqa: E402
-import sieve  # noqa: E402
-import sieve_segmented  # noqa: E402
-import sievebench  # noqa: E402
 
 TUTORIAL = [(100, 25), (10000, 1229), (100000, 9592), (1000000, 78498)]  # section 5.2's runs
 
@@ -37,7 +32,7 @@ def test_segmented_agrees_with_the_plain_count_for_every_small_n(segment):
 @pytest.mark.parametrize("n", [10**6 + 1, 255255 * 2 + 1, 2 * 10**6 - 1])
 def test_segmented_across_segments_and_wheel_periods(n):
     """Segments that end mid-period of the wheel, and n past several periods."""
-    want = sieve.count_primes(n, 1)[0]
+    want = variants.count_primes(n, 1)[0]
     for segment in (4093, 255255, 1 << 16):
         assert sieve_segmented.count_primes(n, 3, segment=segment)[0] == want
 

@@ -3,8 +3,7 @@
 import random
 
 import pytest
-
-import check
+from common import check
 
 
 def serial_run(nclients, nk, seed, kmax=255, lose=None):

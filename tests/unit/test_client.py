@@ -7,9 +7,9 @@ import socket
 import threading
 
 import pytest
-
-import clnt
+from client import clnt
 from served import TIMEOUT, Served
+
 
 @pytest.fixture
 def server():

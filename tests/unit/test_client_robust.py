@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-import clnt
+from client import clnt
 
 TIMEOUT = 10
 CLIENT = Path(clnt.__file__)
@@ -65,7 +65,7 @@ def test_ctrl_c_while_waiting_for_v_sends_zero():
     s = Silent()
     p = subprocess.Popen([sys.executable, str(CLIENT), "127.0.0.1", s.port], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=CLIENT.parent,
-                         env={**os.environ, "PYTHONPATH": str(CLIENT.parent.parent / "common")})
+                         env=os.environ)
     p.stdin.write("7\n")
     p.stdin.flush()
     for _ in range(1000):  # until the server has the 7: then the client waits in recv
@@ -84,7 +84,7 @@ def test_load_mode_is_exact_against_the_servers_log(tmp_path, caplog, capsys):
     import json
     import logging
 
-    import check
+    from common import check
     from served import Served
 
     caplog.set_level(logging.DEBUG, logger="srvr")

@@ -6,8 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-import scenario
+from common import scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,9 +42,9 @@ def test_every_host_has_its_own_name_and_address(config):
 
 
 def test_free_threaded_sieve_host_differs_only_in_its_base(config):
-    """sieve-ft is the sieve host again, hardened alike, built from the free-threaded base (FT_BASE_IMAGE)."""
+    """sieve-ft is the sieve host again, hardened alike, built from the free-threaded base."""
     sieve, ft = config["services"]["sieve"], config["services"]["sieve-ft"]
-    assert ft["build"]["args"]["BASE_IMAGE"] == "threadlab-ft-base"
+    assert ft["build"]["args"]["BASE_IMAGE"] == "threadlab-base:ft"
     assert ft["build"]["context"] == sieve["build"]["context"]
     same = ("command", "environment", "read_only", "cap_drop", "security_opt", "init", "pids_limit", "mem_limit")
     assert {k: ft.get(k) for k in same} == {k: sieve.get(k) for k in same}
@@ -67,8 +66,8 @@ def test_shipped_scenarios_name_lab_hosts(config):
 
 
 def test_lab_driver_knows_the_client_hosts(config):
-    """scripts/lab.py's CLIENTS names the same client services and host names as the compose file."""
-    import lab
+    """threadlab.lab's CLIENTS names the same client services and host names as the compose file."""
+    from threadlab import lab
     assert lab.CLIENTS == {name: s["hostname"] for name, s in clients(config).items()}
 
 

@@ -4,11 +4,10 @@ import socket
 import threading
 
 import pytest
-from hypothesis import given, settings, strategies as st
-
-import protocol
-import scenario
-import srvr
+from common import protocol, scenario
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from server import srvr
 
 TIMEOUT = 10
 

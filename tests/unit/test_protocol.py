@@ -1,8 +1,7 @@
 """protocol.py: what a person may type, and the one-byte k and v on the wire."""
 
 import pytest
-
-import protocol
+from common import protocol
 
 
 @pytest.mark.parametrize("text, k", [

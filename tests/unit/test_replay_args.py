@@ -1,13 +1,12 @@
 """scripts/replay refuses bad input with one line, before it touches Docker."""
 
 import subprocess
-import sys
 
 import pytest
 
-from lab import ROOT
+from threadlab.lab import ROOT
 
-REPLAY = [sys.executable, str(ROOT / "scripts" / "replay")]
+REPLAY = [str(ROOT / "scripts" / "replay")]
 
 
 @pytest.mark.parametrize("text, error", [

@@ -6,9 +6,7 @@ import subprocess
 import sys
 
 import pytest
-
-import protocol
-import scenario
+from common import protocol, scenario
 
 SCENARIOS = sorted((pathlib.Path(__file__).resolve().parents[2] / "scenarios").glob("*.scn"))
 
@@ -72,9 +70,9 @@ def test_steps_are_deterministic_for_a_seed(full):
 @pytest.mark.parametrize("hashseed", ["1", "2"])
 def test_steps_are_the_same_in_another_process(full, hashseed):
     """A fresh interpreter (another hash seed) gives the same delays: runs repeat across containers."""
-    code = ("import scenario, sys; sc = scenario.parse(sys.stdin.read()); "
+    code = ("from common import scenario; import sys; sc = scenario.parse(sys.stdin.read()); "
             "print(repr([list(sc.steps(h)) for h in sc.hosts]))")
-    env = {**os.environ, "PYTHONHASHSEED": hashseed, "PYTHONPATH": str(pathlib.Path(scenario.__file__).parent)}
+    env = {**os.environ, "PYTHONHASHSEED": hashseed}
     out = subprocess.run([sys.executable, "-c", code], input=FULL, env=env, capture_output=True, text=True,
                          timeout=30, check=True).stdout
     assert out.strip() == repr([list(full.steps(h)) for h in full.hosts])

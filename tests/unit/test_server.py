@@ -5,10 +5,9 @@ import random
 import threading
 
 import pytest
-
-import check
-import protocol
+from common import check, protocol
 from served import TIMEOUT, Served, send
+
 
 @pytest.fixture
 def session():

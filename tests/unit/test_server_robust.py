@@ -10,9 +10,8 @@ import threading
 from pathlib import Path
 
 import pytest
-
-import srvr
 from served import TIMEOUT, Served, send
+from server import srvr
 
 SERVER = Path(srvr.__file__)
 
@@ -84,7 +83,7 @@ def test_probes_free_their_threads():
 def run_server(env, *args):
     return subprocess.Popen([sys.executable, str(SERVER), *args], cwd=SERVER.parent, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "PYTHONPATH": str(SERVER.parent.parent / "common"), **env})
+                            env={**os.environ, **env})
 
 
 @pytest.mark.parametrize("env, args, error", [

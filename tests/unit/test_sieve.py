@@ -1,4 +1,4 @@
-"""sieve.py, primes.py and sieved.py: the tutorial's threaded sieve, here and on the worker."""
+"""variants.py, primes.py and sieved.py: the tutorial's threaded sieve, here and on the worker."""
 
 import json
 import math
@@ -7,10 +7,7 @@ import socket
 import threading
 
 import pytest
-
-import primes
-import sieve
-import sieved
+from sieve import primes, sieved, variants
 
 TIMEOUT = 30  # seconds: any wait longer than this is a bug, and fails the test instead of hanging it
 TUTORIAL = [(100, 25), (10000, 1229), (100000, 9592), (1000000, 78498)]  # section 5.2's runs
@@ -21,14 +18,14 @@ EXIT_LINE = re.compile(r"thread (\d+) exiting; processed (\d+) values of k$")
 @pytest.mark.parametrize("n, count", TUTORIAL)
 def test_count_primes_matches_the_tutorial(n, count, nthreads):
     """count_primes gives the tutorial's prime counts, with any number of threads."""
-    assert sieve.count_primes(n, nthreads)[0] == count
+    assert variants.count_primes(n, nthreads)[0] == count
 
 
 @pytest.mark.parametrize("nthreads", [1, 2, 4])
 @pytest.mark.parametrize("n", [n for n, _ in TUTORIAL])
 def test_work_is_shared_out_exactly_once(n, nthreads):
     """Each k from 2 to isqrt(n) is processed by exactly one thread, and each thread reports once."""
-    _, work = sieve.count_primes(n, nthreads)
+    _, work = variants.count_primes(n, nthreads)
     assert sorted(tn for tn, _ in work) == list(range(nthreads))
     assert sum(nk for _, nk in work) == math.isqrt(n) - 1
 
@@ -36,13 +33,13 @@ def test_work_is_shared_out_exactly_once(n, nthreads):
 @pytest.mark.parametrize("n, count", [(2, 1), (3, 2), (4, 2), (25, 9), (49, 15), (120, 30), (121, 30)])
 def test_count_primes_small_and_square_n(n, count):
     """Small n and perfect squares (k = isqrt(n) must still cross out n) are counted right."""
-    assert sieve.count_primes(n, 3)[0] == count
+    assert variants.count_primes(n, 3)[0] == count
 
 
 def test_on_exit_is_called_once_per_thread():
     """on_exit(tn, nk) is called once by each thread, with what work reports."""
     calls = []
-    _, work = sieve.count_primes(10000, 3, on_exit=lambda tn, nk: calls.append((tn, nk)))
+    _, work = variants.count_primes(10000, 3, on_exit=lambda tn, nk: calls.append((tn, nk)))
     assert sorted(calls) == sorted(work)
 
 
@@ -50,7 +47,7 @@ def test_on_exit_is_called_once_per_thread():
 def test_count_primes_refuses_bad_arguments(n, nthreads):
     """n below 2 or no threads is a ValueError, not an empty answer."""
     with pytest.raises(ValueError):
-        sieve.count_primes(n, nthreads)
+        variants.count_primes(n, nthreads)
 
 
 def check_tutorial_output(out, n, nthreads, count):

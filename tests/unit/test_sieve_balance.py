@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-import balance_main
-import balance_report
+from threadlab.balance import main as balance_main
+from threadlab.balance import report as balance_report
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 300  # seconds: --quick takes seconds; longer is a bug

@@ -10,11 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-
-import primes
-import primes_thread
-import sieve
-import sieved
+from sieve import primes, primes_thread, sieved, variants
 from test_sieve import check_tutorial_output
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +47,7 @@ def test_faithful_port_matches_the_tutorial(n, count, nthreads):
 @pytest.mark.parametrize("n, count", TUTORIAL)
 def test_threading_loop_matches_the_tutorial(n, count, nthreads):
     """threading with the tutorial's per-element inner loop counts the tutorial's primes, every k once."""
-    got, work = sieve.count_primes(n, nthreads, cross="loop")
+    got, work = variants.count_primes(n, nthreads, cross="loop")
     assert got == count
     assert sum(nk for _, nk in work) == math.isqrt(n) - 1
 
@@ -60,12 +56,12 @@ def test_threading_loop_matches_the_tutorial(n, count, nthreads):
 @pytest.mark.parametrize("name", ["thread", "threading-loop"])
 def test_loop_variants_small_and_square_n(name, n, count):
     """Small n and perfect squares are counted right by the per-element variants."""
-    assert sieve.variant(name)(n, 3)[0] == count
+    assert variants.variant(name)(n, 3)[0] == count
 
 
 @pytest.mark.parametrize("n, nthreads", [(1, 2), (0, 1), (100, 0)])
 def test_faithful_port_refuses_bad_arguments(n, nthreads):
-    """n below 2 or no threads is a ValueError, as in sieve.count_primes."""
+    """n below 2 or no threads is a ValueError, as in variants.count_primes."""
     with pytest.raises(ValueError, match="n must be at least 2 and threads at least 1"):
         primes_thread.count_primes(n, nthreads)
 
@@ -110,35 +106,35 @@ def test_faithful_port_counts_one_at_a_time():
 
 def test_variants_are_named():
     """SIEVE_VARIANT names the _thread port and threading with slices or a loop."""
-    assert sieve.variant("thread") is primes_thread.count_primes
-    assert sieve.variant("threading") is sieve.count_primes
-    assert sieve.variant("threading-loop").keywords == {"cross": "loop"}
+    assert variants.variant("thread") is primes_thread.count_primes
+    assert variants.variant("threading") is variants.count_primes
+    assert variants.variant("threading-loop").keywords == {"cross": "loop"}
 
 
 @pytest.mark.parametrize("text", ["", "Thread", "threads", "numpy", " thread"])
 def test_bad_variant(text):
     """An unknown SIEVE_VARIANT is a ValueError naming the setting and its choices."""
     with pytest.raises(ValueError, match=r"^SIEVE_VARIANT must be one of threading, threading-loop, thread, not "):
-        sieve.variant(text)
+        variants.variant(text)
 
 
 @pytest.mark.parametrize("text, seconds", [("", None), ("0.005", 0.005), ("1e-6", 1e-6), ("2", 2.0)])
 def test_switch_interval(text, seconds):
     """SWITCH_INTERVAL is seconds, at least 1e-06; empty leaves Python's own."""
-    assert sieve.switch_interval(text) == seconds
+    assert variants.switch_interval(text) == seconds
 
 
 @pytest.mark.parametrize("text", ["0", "-1", "1e-7", "abc", "nan", "inf", "5ms"])
 def test_bad_switch_interval(text):
     """A SWITCH_INTERVAL that is no number, not finite or below 1e-06 is a ValueError naming the setting."""
     with pytest.raises(ValueError, match=r"^SWITCH_INTERVAL must be a number at least 1e-06, not "):
-        sieve.switch_interval(text)
+        variants.switch_interval(text)
 
 
 def test_count_primes_refuses_unknown_crossing_out():
     """cross is slice or loop."""
     with pytest.raises(ValueError, match="cross must be one of slice, loop"):
-        sieve.count_primes(100, 2, cross="numpy")
+        variants.count_primes(100, 2, cross="numpy")
 
 
 @pytest.mark.parametrize("variant", ["thread", "threading-loop", "threading"])
@@ -146,8 +142,8 @@ def test_count_primes_refuses_unknown_crossing_out():
 def test_primes_main_runs_the_chosen_variant(monkeypatch, capsys, variant, nthreads):
     """primes.py with SIEVE_VARIANT prints the tutorial's lines from that variant."""
     chosen = []
-    real = sieve.VARIANTS[variant]
-    monkeypatch.setitem(sieve.VARIANTS, variant, lambda *a, **kw: chosen.append(variant) or real(*a, **kw))
+    real = variants.VARIANTS[variant]
+    monkeypatch.setitem(variants.VARIANTS, variant, lambda *a, **kw: chosen.append(variant) or real(*a, **kw))
     monkeypatch.setattr(primes, "SIEVE_VARIANT", variant)
     assert primes.main(["primes.py", "100000", str(nthreads)]) == 0
     check_tutorial_output(capsys.readouterr().out, 100000, nthreads, 9592)

@@ -8,12 +8,9 @@ import sys
 import threading
 
 import pytest
-
-import check
-import srvr
-import srvr_asyncio
-import srvr_thread
+from common import check
 from served import TIMEOUT, Served, send
+from server import srvr, srvr_asyncio, srvr_thread
 
 VARIANTS = {"threading": srvr, "thread": srvr_thread, "asyncio": srvr_asyncio}
 

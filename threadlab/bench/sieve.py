@@ -25,8 +25,8 @@ import subprocess
 import sys
 import time
 
-from bench_lab import BenchError
-from lab import ROOT
+from threadlab.bench.lab import BenchError
+from threadlab.lab import ROOT
 
 PRIMES = {10**5: 9592, 10**6: 78498, 10**7: 664579, 10**8: 5761455, 10**9: 50847534}
 IN_LAB = {"faithful": "sieved", "segmented": "sieved", "segmented-process": "sieved", "plain": "sieved",
@@ -45,7 +45,7 @@ def have_numpy():
 
 
 def run_in_lab(bl, variant, n, workers, repeat):
-    return bl.exec_json(IN_LAB[variant], "python3", "sievebench.py", variant.removesuffix("-ft"), str(n),
+    return bl.exec_json(IN_LAB[variant], "python3", "/app/bench/sievebench.py", variant.removesuffix("-ft"), str(n),
                         str(workers), "--repeat", str(repeat), timeout=900)
 
 

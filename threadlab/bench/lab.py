@@ -4,7 +4,7 @@ Every server the benchmark measures, the lab's srvr.py and each reference,
 runs on a.b.c the same way: `docker exec` of `python3 PROGRAM PORT` as the
 image's user, with NCLIENTS (and SWITCH_INTERVAL) in its environment, as the
 compose file gives them to srvr.py. For that, a.b.c runs `sleep infinity`
-instead of srvr.py (override() below, added to scripts/compose.idle.yml,
+instead of srvr.py (override() below, added to threadlab/compose.idle.yml,
 which idles the client hosts). The load generator runs on the client hosts,
 on CPUs of their own, a.b.c having CPU 0 (pinning() below); the lab's sieve
 variants on the sieve hosts, on every CPU.
@@ -19,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from lab import CLIENTS, LISTENING, ROOT, Lab
+from threadlab.lab import CLIENTS, IDLE, LISTENING, ROOT, Lab
 
 
 def pinning(cpus):
@@ -63,7 +63,7 @@ class BenchLab:
         self.pins = pinning(os.cpu_count() or 1)
         self._override.write(override(self.pins))
         self._override.flush()
-        self.lab = Lab(project, net, files=("docker-compose.yml", "scripts/compose.idle.yml", self._override.name),
+        self.lab = Lab(project, net, files=("docker-compose.yml", IDLE, self._override.name),
                        profiles=("more", "serve", "ft"))
         self.ids = {}
 

@@ -29,7 +29,7 @@ import functools
 import math
 import threading
 
-import primes_thread
+from sieve import primes_thread
 
 CROSS = ("slice", "loop")
 

@@ -32,17 +32,14 @@ import sys
 import threading
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "services" / "sieve")]
+from sieve import variants as sieve_variants
 
-import balance_report  # noqa: E402
-import sieve  # noqa: E402
-from lab import Lab  # noqa: E402
+from threadlab.balance import report as balance_report
+from threadlab.lab import ROOT, Lab
 
 PROJECT = os.environ.get("BALANCE_PROJECT", "threadlab-balance")
 NET = os.environ.get("BALANCE_NET", "10.9.6")
 OUT = Path(os.environ.get("BALANCE_OUT", ROOT / "out" / "balance"))
-RUNNER = ROOT / "scripts" / "balance_run.py"
 PRIMES = {100: 25, 10000: 1229, 100000: 9592, 1000000: 78498, 10**7: 664579}  # the tutorial's table, and 10^7
 MAX_N = 10**7  # the thread variant's list: 80 MB, and seconds a run
 TIMEOUT = 900  # seconds for the whole measurement: a run that takes longer is stuck
@@ -88,8 +85,8 @@ def listed(kind, what, low, high):
 def variants(text):
     names = text.split(",")
     for name in names:
-        if name not in sieve.VARIANTS:
-            raise argparse.ArgumentTypeError(f"variants are {', '.join(sieve.VARIANTS)}, not {name!r}")
+        if name not in sieve_variants.VARIANTS:
+            raise argparse.ArgumentTypeError(f"variants are {', '.join(sieve_variants.VARIANTS)}, not {name!r}")
     return list(dict.fromkeys(names))
 
 
@@ -128,8 +125,8 @@ def runner_args(args):
 
 
 def measure(cmd, env, cwd, on_start, on_result):
-    """Run cmd (python3 - ARGS, fed balance_run.py): on_start(its first line), on_result(each setting's result)."""
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    """Run cmd (python3 -m sieve.balance_run ARGS): on_start(its first line), on_result(each setting's result)."""
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env, cwd=cwd)
     stuck = threading.Timer(TIMEOUT, proc.kill)
     stuck.start()
@@ -137,11 +134,6 @@ def measure(cmd, env, cwd, on_start, on_result):
     reader = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)
     reader.start()
     try:
-        try:
-            proc.stdin.write(RUNNER.read_text())
-            proc.stdin.close()
-        except BrokenPipeError:  # it ended before reading: its exit status says why
-            pass
         first = None
         for line in proc.stdout:
             try:
@@ -207,7 +199,8 @@ def run(args):
     if args.local:
         report["where"] = "here"
         say(f"balance: the sieve here, in {sys.executable}")
-        measure([sys.executable, "-", *runner_args(args)], None, ROOT / "services" / "sieve", on_start, on_result)
+        measure([sys.executable, "-m", "sieve.balance_run", *runner_args(args)],
+                dict(os.environ, PYTHONPATH=str(ROOT / "services")), ROOT, on_start, on_result)
         say()
     else:
         lab = Lab(PROJECT, NET, profiles=())
@@ -217,7 +210,7 @@ def run(args):
             say("balance: building the sieve host's image")
             lab.compose("build", "sieve", timeout=900)
             cmd = lab.command("--ansi", "never", "run", "--rm", "--no-deps", "-T", "sieve",
-                              "python3", "-", *runner_args(args))
+                              "python3", "-m", "sieve.balance_run", *runner_args(args))
             measure(cmd, lab.env, ROOT, on_start, on_result)
         except RuntimeError as e:
             raise Failed(str(e).splitlines()[0]) from None

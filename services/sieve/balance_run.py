@@ -1,11 +1,10 @@
 """The measuring half of scripts/balance: runs the sieve many times, prints each setting's runs as a JSON line.
 
-Standard library only: scripts/balance pipes this file into python3 in the
-lab's sieve host (docker compose run ... sieve python3 - ARGS), where sieve.py
-and primes_thread.py are in the working directory, or runs it here the same
-way with --local. Usage (ARGS):
+Standard library only: scripts/balance runs it in the lab's sieve host
+(docker compose run ... sieve python3 -m sieve.balance_run ARGS), or here the
+same way with --local. Usage (ARGS):
 
-    python3 - --variants thread,threading --n 100,10000 --threads 2,4 --switch 0.005,0.1 --runs 10
+    python3 -m sieve.balance_run --variants thread,threading --n 100,10000 --threads 2,4 --switch 0.005,0.1 --runs 10
 
 First line: {"python": "3.11.2", "host": "sieve"}; then, for every variant,
 n, thread count and switch interval, in that order, one line:
@@ -21,7 +20,7 @@ import platform
 import socket
 import sys
 
-import sieve
+from sieve import variants
 
 
 def numbers(kind):
@@ -40,7 +39,7 @@ def main(argv):
     default = sys.getswitchinterval()
     try:
         for name in args.variants:
-            count_primes = sieve.variant(name)
+            count_primes = variants.variant(name)
             for n in args.n:
                 for t in args.threads:
                     for interval in args.switch:

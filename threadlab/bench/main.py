@@ -20,15 +20,12 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "services" / "sieve"), str(ROOT / "services" / "bench")]
-
-import bench_lifecycle  # noqa: E402
-import bench_report  # noqa: E402
-import bench_server  # noqa: E402
-import bench_sieve  # noqa: E402
-from bench_lab import BenchError, BenchLab, relative  # noqa: E402
-from lab import CLIENTS  # noqa: E402
+from threadlab.bench import lifecycle as bench_lifecycle
+from threadlab.bench import report as bench_report
+from threadlab.bench import server as bench_server
+from threadlab.bench import sieve as bench_sieve
+from threadlab.bench.lab import BenchError, BenchLab, relative
+from threadlab.lab import CLIENTS, ROOT
 
 PROJECT = os.environ.get("BENCH_PROJECT", "threadlab-bench")
 NET = os.environ.get("BENCH_NET", "10.9.4")

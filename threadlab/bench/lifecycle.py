@@ -1,7 +1,7 @@
 """The lab's lifecycle, timed: the offline base, the images, up to healthy, the demo, the test suite.
 
     base    scripts/build-base making a base from Debian's packages (mmdebstrap), under a tag of
-            its own that is removed after, so that the lab's python:3.11-slim is left alone
+            its own that is removed after, so that the lab's threadlab-base:3.11 is left alone
     ft-base scripts/build-ft-base making the free-threaded base, once: timed when this run makes it
     build   `docker compose build` of every host's image, with --no-cache (cold), then again (warm)
     demo    the README's `docker compose up`, with warm images, until it ends by itself
@@ -15,10 +15,10 @@ import subprocess
 import sys
 import time
 
-from lab import ROOT, Lab
+from threadlab.lab import ROOT, Lab
 
 PROBE_BASE = "threadlab-bench-base:probe"
-FT_BASE = os.environ.get("FT_BASE_IMAGE", "threadlab-ft-base")
+FT_BASE = "threadlab-base:ft"
 
 
 def timed(cmd, timeout, env=None):

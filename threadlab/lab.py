@@ -12,6 +12,7 @@ ERASE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # Compose 2.26 erases lines even w
 # The client services and their host names, as docker-compose.yml has them (a unit test checks).
 CLIENTS = {f"client{i}": host for i, host in enumerate(
     ["u.v.w", "x.y.z", "r.s.t", "o.p.q", "l.m.n", "i.j.k", "f.g.h", "d.e.f"], 1)}
+IDLE = "threadlab/compose.idle.yml"  # every client host up and idle, for commands run on it
 LISTENING = "listening on port"  # in the log of the server and the sieve worker once they take connections
 
 

@@ -16,7 +16,7 @@ import statistics
 import threading
 import time
 
-from bench_lab import BenchError
+from threadlab.bench.lab import BenchError
 
 PORTS = {"lab": 2000, "socketserver": 2002, "asyncio": 2003, "pingpong": 2004}
 REFERENCES = ("socketserver", "asyncio", "pingpong")
@@ -27,8 +27,8 @@ QUANTILES = (50, 90, 99, 99.9)
 def program(server):
     """The command that starts server on a.b.c, and what a single client's echoes must be."""
     if server == "lab":
-        return ["python3", "srvr.py", str(PORTS[server])], "total"
-    return ["python3", "refservers.py", server, str(PORTS[server])], "echo" if server == "pingpong" else "total"
+        return ["python3", "/app/server/srvr.py", str(PORTS[server])], "total"
+    return ["python3", "/app/bench/refservers.py", server, str(PORTS[server])], "echo" if server == "pingpong" else "total"
 
 
 def split(clients, hosts):
@@ -57,7 +57,7 @@ def measure(bl, server, clients, hosts, seconds, warmup, switch_interval=None):
 
     def generate(i, host, n):
         try:
-            results[i] = bl.exec_json(host, "python3", "loadgen.py", "a.b.c", str(PORTS[server]),
+            results[i] = bl.exec_json(host, "python3", "/app/bench/loadgen.py", "a.b.c", str(PORTS[server]),
                                       "--clients", str(n), "--seconds", str(seconds), "--warmup", str(warmup),
                                       "--expect", expect if n == clients == 1 else "none",
                                       "--start-at", f"{start_at:.3f}", "--raw", timeout=seconds + warmup + 60)

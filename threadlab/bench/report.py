@@ -7,8 +7,8 @@ import re
 import subprocess
 import time
 
-from bench_server import paired, paired_median
-from lab import ROOT
+from threadlab.bench.server import paired, paired_median
+from threadlab.lab import ROOT
 
 LAB = "lab"
 

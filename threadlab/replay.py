@@ -1,0 +1,173 @@
+"""Replay scenario files on the lab: every client host types its part, then check.
+
+Usage: scripts/replay [-v] SCENARIO [SCENARIO ...]
+
+Brings up a lab of its own (project threadlab-replay on REPLAY_NET.0/24,
+10.9.3 by default) with the server and the client hosts the scenarios name.
+For each scenario, in turn: a fresh server waits for as many clients as the
+scenario names, each client host plays its part at once, and the runner
+collects each client's transcript and the server's final value, checks them
+(check.verify) and prints a report. Writes out/replay/NAME.json. Tears the lab
+down at the end, also on Ctrl-C (REPLAY_OUT names another folder). Exit 0: every scenario passed; 1: one
+failed; 2: a scenario file is malformed or names a host the lab lacks.
+-v shows what each client prints as it plays.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from common import check, scenario
+
+from threadlab.lab import CLIENTS, IDLE, ROOT, Lab
+
+PROJECT = os.environ.get("REPLAY_PROJECT", "threadlab-replay")
+NET = os.environ.get("REPLAY_NET", "10.9.3")
+OUT = Path(os.environ.get("REPLAY_OUT", ROOT / "out" / "replay"))
+SERVICES = {host: service for service, host in CLIENTS.items()}
+GRACE = 60  # seconds past a scenario's own length before a client counts as stuck
+
+
+def say(msg):
+    print(msg, flush=True)
+
+
+def refuse(msg):
+    """Bad input: one line on stderr, exit 2."""
+    print(msg, file=sys.stderr)
+    sys.exit(2)
+
+
+def load(paths):
+    """Every scenario, or exit 2 with one line naming what is wrong."""
+    scenarios = []
+    for path in paths:
+        try:
+            sc = scenario.load(path)
+        except (OSError, scenario.ScenarioError) as e:
+            refuse(f"replay: {e}")
+        for host in sc.hosts:
+            if host not in SERVICES:
+                refuse(f"replay: {path}:{sc.line[host]}: {host} is not a client host of the lab "
+                       f"({', '.join(SERVICES)})")
+        scenarios.append(sc)
+    return scenarios
+
+
+def play(lab, sc, verbose):
+    """Play one scenario on the lab; return its result as a dict."""
+    lab.env["NCLIENTS"] = str(len(sc.hosts))
+    lab.start("server")
+    text = Path(sc.path).read_text()
+    length = max(sum(d for d, _ in sc.steps(h)) for h in sc.hosts)
+    players = {}
+    for host in sc.hosts:
+        players[host] = subprocess.Popen(
+            ["docker", "exec", "-i", lab.container(SERVICES[host]), "python3", "clnt.py", "a.b.c", "2000",
+             "--play", "-", "--as", host, "--transcript", f"/tmp/{host}.json"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        players[host].stdin.write(text)
+        players[host].stdin.close()
+    outputs = {host: [] for host in players}
+    readers = [threading.Thread(target=read, args=(p.stdout, outputs[h], verbose), daemon=True)
+               for h, p in players.items()]
+    for r in readers:
+        r.start()
+    stuck = []
+    for host, p in players.items():
+        try:
+            p.wait(timeout=length + GRACE)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            stuck.append(host)
+    for r in readers:
+        r.join(timeout=5)
+
+    server = lab.container("server")
+    try:
+        subprocess.run(["docker", "wait", server], capture_output=True, timeout=GRACE)
+    except subprocess.TimeoutExpired:
+        stuck.append("a.b.c")
+    final, waited = None, None
+    for line in lab.logs("server").splitlines():
+        if line.startswith("the final value of v is "):
+            final = int(line.rsplit(" ", 1)[1])
+        elif line.startswith("the main thread waited "):
+            waited = line
+    clients = {}
+    for host in sc.hosts:
+        r = subprocess.run(["docker", "exec", lab.container(SERVICES[host]), "cat", f"/tmp/{host}.json"],
+                           capture_output=True, text=True)
+        clients[host] = json.loads(r.stdout) if r.returncode == 0 else {
+            "client": host, "echoes": [], "refused": 0, "left": "no transcript"}
+        clients[host]["output"] = outputs[host]
+    echoes = {h: [tuple(e) for e in c["echoes"]] for h, c in clients.items()}
+    problems = [f"{h} did not end" for h in stuck]
+    problems += check.verify(echoes, final, sc.expect_final, sc.expect_v)
+    return {"scenario": sc.path, "clients": clients, "final": final, "main thread": waited,
+            "result": "FAIL" if problems else "PASS", "problems": problems}
+
+
+def read(stream, lines, verbose):
+    for line in stream:
+        lines.append(line.rstrip("\n"))
+        if verbose:
+            say("  | " + lines[-1])
+
+
+def report(result):
+    say(f"replay {result['scenario']}: {len(result['clients'])} clients on a.b.c:2000")
+    for host, c in result["clients"].items():
+        echoes = c["echoes"]
+        last = f"last v {echoes[-1][1]}" if echoes else "no v"
+        refused = f", {c['refused']} lines refused" if c["refused"] else ""
+        left = {"0": "left with 0", "EOF": "left at end of input"}.get(c["left"], f"ended: {c['left']}")
+        say(f"  {host:<7} {len(echoes)} k's sent (sum {sum(k for k, _ in echoes)}){refused}, {last}, {left}")
+    say(f"  {'a.b.c':<7} final value {result['final'] if result['final'] is not None else '(none)'}")
+    if result["main thread"]:
+        say(f"  {'':<7} {result['main thread']}")
+    if result["problems"]:
+        for p in result["problems"]:
+            say(f"  FAIL    {p}")
+    else:
+        n = sum(len(c["echoes"]) for c in result["clients"].values())
+        say(f"  PASS    the final value is the sum of the acknowledged k's; all {n} echoes fit one serial "
+            "order; the scenario's expectations hold")
+
+
+def main(argv):
+    paths = [a for a in argv[1:] if a != "-v"]
+    if not paths or any(a.startswith("-") and a != "-v" for a in argv[1:]):
+        refuse("usage: scripts/replay [-v] SCENARIO [SCENARIO ...]")
+    scenarios = load(paths)
+    hosts = sorted({h for sc in scenarios for h in sc.hosts}, key=list(SERVICES).index)
+    lab = Lab(PROJECT, NET, files=("docker-compose.yml", IDLE))
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    OUT.mkdir(parents=True, exist_ok=True)
+    failed = False
+    try:
+        say(f"replay: bringing up {PROJECT} on {NET}.0/24: a.b.c and {', '.join(hosts)}")
+        lab.down()
+        lab.compose("up", "-d", "--build", "--wait", *(SERVICES[h] for h in hosts))
+        for sc in scenarios:
+            result = play(lab, sc, "-v" in argv)
+            report(result)
+            out = OUT / (Path(sc.path).stem + ".json")
+            out.write_text(json.dumps(result, indent=1) + "\n")
+            say(f"  transcript: {os.path.relpath(out)}")
+            failed |= bool(result["problems"])
+    except KeyboardInterrupt:
+        say("replay: interrupted")
+        failed = True
+    finally:
+        say(f"replay: tearing down {PROJECT}")
+        lab.down()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
