@@ -37,6 +37,7 @@ The lessons' settings:
 import importlib
 import logging
 import os
+import platform
 import signal
 import socket
 import struct
@@ -251,13 +252,19 @@ def main(argv):
         return 1
     threading.stack_size(256 * 1024)  # a client's thread needs little: MAX_CLIENTS of them stay small
     signal.signal(signal.SIGTERM, stop)
-    log.info("%s listening on port %d for %d clients (%s)", socket.gethostname(), port, tally.nclients,
-             SERVER_VARIANT)
+    log.info("%s listening on port %d for %d clients (%s; %s)", socket.gethostname(), port, tally.nclients,
+             SERVER_VARIANT, interpreter())
     try:
         print("the final value of v is", variant.serve(listener, tally.nclients, tally))
     except KeyboardInterrupt:
         print("stopped: the value of v so far is", tally.v)
     return 0
+
+
+def interpreter():
+    """Which Python runs the server, and whether it has the GIL: "CPython 3.13.5, GIL off"."""
+    gil = sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True  # 3.13 on; before, always a GIL
+    return f"{platform.python_implementation()} {platform.python_version()}, GIL {'on' if gil else 'off'}"
 
 
 def setting(name, text, kind, low, high=None):
