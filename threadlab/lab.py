@@ -63,6 +63,16 @@ class Lab:
             time.sleep(0.05)
         return cid
 
+    def refusal(self):
+        """The one line a host of this lab refused its settings with (it exited 2), or None."""
+        for cid in self.compose("ps", "-a", "-q", check=False).stdout.split():
+            code = subprocess.run(["docker", "inspect", "-f", "{{.State.ExitCode}}", cid],
+                                  capture_output=True, text=True).stdout.strip()
+            lines = [line for line in container_log(cid).splitlines() if line.strip()]
+            if code == "2" and lines:
+                return lines[-1]
+        return None
+
     def logs(self, service):
         return container_log(self.container(service))
 

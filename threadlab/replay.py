@@ -124,7 +124,7 @@ def report(result):
     for host, c in result["clients"].items():
         echoes = c["echoes"]
         last = f"last v {echoes[-1][1]}" if echoes else "no v"
-        refused = f", {c['refused']} lines refused" if c["refused"] else ""
+        refused = f", {c['refused']} {'line' if c['refused'] == 1 else 'lines'} refused" if c["refused"] else ""
         left = {"0": "left with 0", "EOF": "left at end of input"}.get(c["left"], f"ended: {c['left']}")
         say(f"  {host:<7} {len(echoes)} k's sent (sum {sum(k for k, _ in echoes)}){refused}, {last}, {left}")
     say(f"  {'a.b.c':<7} final value {result['final'] if result['final'] is not None else '(none)'}")
@@ -148,13 +148,16 @@ def main(argv):
     lab = Lab(PROJECT, NET, files=("docker-compose.yml", IDLE))
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     OUT.mkdir(parents=True, exist_ok=True)
-    failed = False
+    if lab.compose("ps", "-a", "-q").stdout.strip():
+        refuse(f"replay: {PROJECT} is up already (another replay?); end it with "
+               f"docker compose -p {PROJECT} down, or set REPLAY_PROJECT and REPLAY_NET")
+    failed, status, results = False, None, []
     try:
         say(f"replay: bringing up {PROJECT} on {NET}.0/24: a.b.c and {', '.join(hosts)}")
-        lab.down()
         lab.compose("up", "-d", "--build", "--wait", *(SERVICES[h] for h in hosts))
         for sc in scenarios:
             result = play(lab, sc, "-v" in argv)
+            results.append(result)
             report(result)
             out = OUT / (Path(sc.path).stem + ".json")
             out.write_text(json.dumps(result, indent=1) + "\n")
@@ -163,10 +166,17 @@ def main(argv):
     except KeyboardInterrupt:
         say("replay: interrupted")
         failed = True
+    except RuntimeError as e:  # the lab did not come up, or a host ended early
+        refusal = lab.refusal()
+        print(refusal or f"replay: {str(e).splitlines()[0]}", file=sys.stderr)
+        status = 2 if refusal else 1
     finally:
         say(f"replay: tearing down {PROJECT}")
         lab.down()
-    return 1 if failed else 0
+    if status is None:
+        status = 1 if failed else 0
+        say(f"replay: {len(results)} scenarios, {sum(1 for r in results if r['problems'])} failed")
+    return status
 
 
 if __name__ == "__main__":

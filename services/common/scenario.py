@@ -21,6 +21,7 @@ A host may have several lines; they add up. Nothing may follow a 0 or EOF.
 import random
 import re
 import shlex
+import sys
 from dataclasses import dataclass, field
 
 from common import protocol
@@ -88,7 +89,11 @@ def parse(text, path="<scenario>"):
     for host in sc.expect_v:
         if host not in sc.parts:
             raise ScenarioError(f"{path}:{sc.line[host]}: expect names {host}, which has no part")
+    for host, steps in sc.parts.items():
+        if not any(_ends(s) for s in steps):
+            raise ScenarioError(f"{path}:{sc.line[host]}: {host}'s part never leaves: end it with 0 or EOF")
     return sc
+
 
 
 def _split(line):
@@ -184,3 +189,31 @@ def _token(token):
     if not protocol.NUMBER.fullmatch(token):
         raise ScenarioError(f"{token!r} is not {TOKEN_HELP}")
     return [("type", token)]
+
+
+def main(argv):
+    """python3 -m common.scenario FILE [SHOWN_AS] [NCLIENTS]: exit 0 if the file is a scenario fit for the lab.
+
+    The lab runs it before the server and the clients (docker compose up), so a
+    missing or malformed SCENARIO ends the lab at once with one line naming the
+    file as the user gave it (SHOWN_AS), instead of a server waiting forever.
+    """
+    path, shown = argv[1], argv[2] if len(argv) > 2 else argv[1]
+    try:
+        with open(path, encoding="utf-8") as f:
+            sc = parse(f.read(), shown)
+    except OSError as e:
+        print(f"scenario: {shown}: {e.strerror}", file=sys.stderr)
+        return 2
+    except ScenarioError as e:
+        print(f"scenario: {e}", file=sys.stderr)
+        return 2
+    if len(argv) > 3 and argv[3].isdigit() and len(sc.hosts) < int(argv[3]):
+        print(f"scenario: {shown} has parts for {len(sc.hosts)} hosts, and the server waits for NCLIENTS={argv[3]}",
+              file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -34,7 +34,8 @@ def test_compose_v1_loads_the_file():
 
 def test_every_host_has_its_own_name_and_address(config):
     """Each service is a host of one network, with a name and an address of its own in 10.9.0.0/24."""
-    hosts = {name: (s["hostname"], s["networks"]["lab"]["ipv4_address"]) for name, s in config["services"].items()}
+    hosts = {name: (s["hostname"], s["networks"]["lab"]["ipv4_address"]) for name, s in config["services"].items()
+             if name != "scenario"}
     assert len({h for h, _ in hosts.values()}) == len({a for _, a in hosts.values()}) == len(hosts)
     assert all(a.startswith("10.9.0.") for _, a in hosts.values())
     assert hosts["server"] == ("a.b.c", "10.9.0.10")
@@ -48,6 +49,12 @@ def test_free_threaded_sieve_host_differs_only_in_its_base(config):
     assert ft["build"]["context"] == sieve["build"]["context"]
     same = ("command", "environment", "read_only", "cap_drop", "security_opt", "init", "pids_limit", "mem_limit")
     assert {k: ft.get(k) for k in same} == {k: sieve.get(k) for k in same}
+
+
+def test_nothing_starts_before_the_scenario_is_checked(config):
+    """The server waits for the scenario check, which has no network: a bad SCENARIO ends up at once."""
+    assert config["services"]["server"]["depends_on"]["scenario"]["condition"] == "service_completed_successfully"
+    assert config["services"]["scenario"]["network_mode"] == "none"
 
 
 def test_clients_wait_for_a_healthy_server(config):

@@ -178,3 +178,24 @@ def test_shipped_scenario_parses_and_adds_up(path):
                 pass  # the client refuses the line and sends nothing
     if sc.expect_final is not None:
         assert sum(sent) == sc.expect_final
+
+
+def test_a_part_that_never_leaves_is_refused():
+    """A part without a final 0 or EOF would leave its client connected: the file is refused, naming the line."""
+    with pytest.raises(scenario.ScenarioError, match=r"x.scn:2: u.v.w's part never leaves: end it with 0 or EOF"):
+        scenario.parse("seed 1\nu.v.w: 1 2\nx.y.z: 0\n", "x.scn")
+
+
+@pytest.mark.parametrize("text, nclients, line", [
+    (None, 2, "scenario: scenarios/nope.scn: No such file or directory"),
+    ("u.v.w: zz 0\n", 2, "scenario: scenarios/nope.scn:1: 'zz' is not " + scenario.TOKEN_HELP),
+    ("u.v.w: 1 0\n", 2, "scenario: scenarios/nope.scn has parts for 1 hosts, and the server waits for NCLIENTS=2"),
+])
+def test_lab_check_refuses_in_one_line(tmp_path, text, nclients, line):
+    """python3 -m common.scenario, run before the lab starts: one line naming the file as the user wrote it, exit 2."""
+    path = tmp_path / "nope.scn"
+    if text is not None:
+        path.write_text(text)
+    r = subprocess.run([sys.executable, "-m", "common.scenario", str(path), "scenarios/nope.scn", str(nclients)],
+                       capture_output=True, text=True, timeout=30)
+    assert (r.returncode, r.stdout, r.stderr) == (2, "", line + "\n")
