@@ -44,10 +44,12 @@ class Transcript:
     def __init__(self, host):
         self.host = host
         self.echoes = []  # (k, v) for each k the server acknowledged
+        self.start = time.time()  # when the client started, by the clock every host shares
+        self.times = []  # for each echo, when it came back: monotonic seconds since start
         self.refused = 0  # lines that were not a k
         self.left = None  # "0", "EOF", or why the connection ended
         self.typed = []  # (seconds since the previous line, text or EOF): the recording
-        self.last = time.monotonic()
+        self.last = self.started = time.monotonic()
 
     def type(self, text):
         now = time.monotonic()
@@ -55,7 +57,8 @@ class Transcript:
         self.last = now
 
     def as_json(self):
-        return {"client": self.host, "echoes": self.echoes, "refused": self.refused, "left": self.left}
+        return {"client": self.host, "echoes": self.echoes, "refused": self.refused, "left": self.left,
+                "start": self.start, "t": [round(t, 6) for t in self.times]}
 
     def as_part(self):
         """The typed lines as a scenario part that replays them."""
@@ -116,6 +119,7 @@ def run(sock, lines, say, show_v, transcript):
             raise ServerGone("the server closed the connection")
         v = protocol.decode_v(d)
         transcript.echoes.append((k, v))
+        transcript.times.append(time.monotonic() - transcript.started)
         show_v(k, v)
 
 

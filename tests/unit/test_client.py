@@ -5,6 +5,7 @@ import json
 import logging
 import socket
 import threading
+import time
 
 import pytest
 from client import clnt
@@ -69,8 +70,11 @@ def test_play_prints_each_v_and_writes_transcript(server, tmp_path, capsys):
         "h1: sent 200, v is 217",
         "h1: sent 0, leaving",
     ]
-    assert json.loads(transcript.read_text()) == {"client": "h1", "echoes": [[5, 5], [12, 17], [200, 217]],
-                                                    "refused": 0, "left": "0"}
+    saved = json.loads(transcript.read_text())
+    times = saved.pop("t")  # when each echo came back, seconds since the client's start (the race's timeline)
+    assert abs(saved.pop("start") - time.time()) < 60
+    assert saved == {"client": "h1", "echoes": [[5, 5], [12, 17], [200, 217]], "refused": 0, "left": "0"}
+    assert len(times) == 3 and 0 <= times[0] <= times[1] <= times[2]
     assert s.final() == 217
 
 
