@@ -58,6 +58,9 @@ RACE_YIELD = os.environ.get("RACE_YIELD", "off")
 WAIT = os.environ.get("WAIT", "block")
 BREAKPOINT = os.environ.get("BREAKPOINT", "off")
 VARIANTS = {"threading": "srvr", "thread": "srvr_thread", "asyncio": "srvr_asyncio"}
+IGNORED = {"thread": {"BREAKPOINT": "on"}, "asyncio": {"WAIT": "busy", "BREAKPOINT": "on"}}  # variant: what it cannot do
+STRAY = {False: "sent several bytes at once: not a client, not the protocol",
+         True: "sent its next k before its v came back: not the protocol"}
 
 log = logging.getLogger("srvr")
 
@@ -160,12 +163,12 @@ def handle(conn, addr, tally):
                     log.info("%s %s", who, "left without sending k = 0" if joined
                              else "closed without sending a byte: a probe, not a client")
                     break
+                if len(d) > 1:  # before joining: a stray request or a burst is not a client, and not counted
+                    log.warning("%s dropped: %s", who, STRAY[joined])
+                    break
                 if not joined:
                     joined = True
                     log.info("%s joined: client %d of %d", who, tally.join(), tally.nclients)
-                if len(d) > 1:
-                    log.warning("%s dropped: sent its next k before its v came back: not the protocol", who)
-                    break
                 k = protocol.decode_k(d)
                 if tally.stop_in_pdb and k != protocol.LEAVE:
                     import pdb
@@ -239,6 +242,9 @@ def main(argv):
                       busy_wait=choice("WAIT", WAIT, {"busy": True, "block": False}),
                       stop_in_pdb=choice("BREAKPOINT", BREAKPOINT, {"on": True, "off": False}))
         name = choice("SERVER_VARIANT", SERVER_VARIANT, VARIANTS)
+        for setting_name, value in IGNORED.get(SERVER_VARIANT, {}).items():
+            if os.environ.get(setting_name) == value:
+                raise ValueError(f"SERVER_VARIANT={SERVER_VARIANT} cannot do {setting_name}={value}")
         variant = sys.modules[__name__] if name == "srvr" else importlib.import_module(f"server.{name}")
         if SWITCH_INTERVAL:
             sys.setswitchinterval(setting("SWITCH_INTERVAL", SWITCH_INTERVAL, float, 1e-6))

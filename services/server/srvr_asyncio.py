@@ -17,6 +17,7 @@ import logging
 import time
 
 from common import protocol
+from server import srvr
 
 log = logging.getLogger("srvr")
 
@@ -33,14 +34,14 @@ async def handle(reader, writer, tally, lock, changed):
                 log.info("%s %s", who, "left without sending k = 0" if joined
                          else "closed without sending a byte: a probe, not a client")
                 break
+            if len(data) > 1:  # before joining: a stray request or a burst is not a client, and not counted
+                log.warning("%s dropped: %s", who, srvr.STRAY[joined])
+                break
             if not joined:
                 joined = True
                 tally.joined += 1
                 tally.active += 1
                 log.info("%s joined: client %d of %d", who, tally.joined, tally.nclients)
-            if len(data) > 1:
-                log.warning("%s dropped: sent its next k before its v came back: not the protocol", who)
-                break
             k = protocol.decode_k(data)
             if k == protocol.LEAVE:
                 log.info("%s sent 0 and left", who)

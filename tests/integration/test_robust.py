@@ -73,12 +73,13 @@ def test_killed_client_costs_no_one_else(lab, fresh_server):
 
 
 def test_bytes_that_are_not_the_protocol(lab, fresh_server, host):
-    """An HTTP request sent to the server is logged as not the protocol, adds nothing, and the session goes on."""
+    """An HTTP request is not a client: logged as not the protocol, it adds nothing and does not count toward NCLIENTS."""
     http = host("client3").run("timeout 5 bash -c 'printf \"GET / HTTP/1.0\\r\\n\\r\\n\" >/dev/tcp/a.b.c/2000'")
     assert http.rc == 0, http.stderr
-    server_log(lab, "not the protocol")
+    server_log(lab, "not a client, not the protocol")
     assert play(lab, "client1", "6 0").wait(timeout=30) == 0
-    assert final_value(lab) == 6  # the HTTP request joined and was dropped: 2 clients, nothing added
+    assert play(lab, "client2", "1 0").wait(timeout=30) == 0
+    assert final_value(lab) == 7
 
 
 def test_more_clients_than_nclients_are_served(lab, fresh_server):

@@ -100,8 +100,9 @@ def test_total_past_255_wraps_the_echo_not_the_final(session):
     assert s.final() == 556
 
 
-def test_k_sent_before_its_v_is_not_the_protocol(session):
-    """A client that sends its next k before its v came back (here 4 at once) is dropped, and none is added."""
+def test_bytes_sent_at_once_are_not_a_client(session):
+    """A connection whose first recv holds several bytes (here 4 k's at once) is dropped, adds nothing and is
+    not counted: the session of one client goes on until a real client has come and gone."""
     s = session(1)
     a = s.connect()
     a.sendall(bytes([1, 2, 3, 4]))
@@ -109,7 +110,10 @@ def test_k_sent_before_its_v_is_not_the_protocol(session):
         assert a.recv(4) == b""
     except ConnectionResetError:
         pass  # closed with unread bytes: a reset, which is just as closed
-    assert s.final() == 0
+    with s.connect() as b:
+        assert send(b, 7) == 7
+        b.sendall(bytes([0]))
+    assert s.final() == 7
 
 
 def test_many_concurrent_clients(session):

@@ -93,6 +93,9 @@ def run_server(env, *args):
     ({"MAX_CLIENTS": "many"}, ["2000"], "MAX_CLIENTS must be a number at least 1, not 'many'"),
     ({"IDLE_TIMEOUT": "-1"}, ["2000"], "IDLE_TIMEOUT must be a number at least 0.001, not '-1'"),
     ({"SWITCH_INTERVAL": "0"}, ["2000"], "SWITCH_INTERVAL must be a number at least 1e-06, not '0'"),
+    ({"SERVER_VARIANT": "asyncio", "WAIT": "busy"}, ["2000"], "SERVER_VARIANT=asyncio cannot do WAIT=busy"),
+    ({"SERVER_VARIANT": "asyncio", "BREAKPOINT": "on"}, ["2000"], "SERVER_VARIANT=asyncio cannot do BREAKPOINT=on"),
+    ({"SERVER_VARIANT": "thread", "BREAKPOINT": "on"}, ["2000"], "SERVER_VARIANT=thread cannot do BREAKPOINT=on"),
 ])
 def test_bad_setting_is_one_line(env, args, error):
     """A bad port or setting stops the server with one line naming it, exit 2, no traceback."""

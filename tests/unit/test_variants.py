@@ -8,7 +8,7 @@ import sys
 import threading
 
 import pytest
-from common import check
+from common import check, protocol
 from served import TIMEOUT, Served, send
 from server import srvr, srvr_asyncio, srvr_thread
 
@@ -117,3 +117,20 @@ def test_busy_wait_burns_cpu_while_clients_idle(caplog, variant, busy, spins):
         assert used >= 0.5 * waited
     else:
         assert used <= 0.1 * waited
+
+
+@pytest.mark.parametrize("variant", [srvr, srvr_asyncio], ids=["threading", "asyncio"])
+def test_a_stray_burst_is_not_a_client(variant):
+    """A connection whose first bytes are several at once (an HTTP request) is dropped and not counted:
+    with NCLIENTS=1 the session still waits for, and serves, its one real client."""
+    served = Served(1, variant)
+    with served.connect() as stray:
+        stray.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        try:
+            assert stray.recv(1) == b""  # dropped
+        except ConnectionResetError:
+            pass  # closed with unread bytes: a reset, which is just as closed
+    with served.connect() as c:
+        assert send(c, 5) == 5
+        c.sendall(protocol.encode_k(0))
+    assert served.final() == 5
