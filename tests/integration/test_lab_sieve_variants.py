@@ -4,7 +4,8 @@ import math
 import re
 
 import pytest
-from lab import Lab
+
+from threadlab.lab import Lab
 
 PROJECT = "threadlab-sievetest"  # a lab of its own: the shared one's worker runs the default variant
 NET = "10.9.5"

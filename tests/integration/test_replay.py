@@ -53,7 +53,7 @@ def test_failing_scenario_is_reported_and_exits_1(replays):
     assert code == 1, out
     assert results["wrong-final"]["problems"] == ["expected the final value 4, got 3"]
     assert "  FAIL    expected the final value 4, got 3" in out
-    assert out.rstrip().endswith(f"replay: tearing down {replays['stock'].project}")
+    assert out.rstrip().endswith(f"replay: tearing down {replays['stock'].project}\nreplay: 6 scenarios, 1 failed")
 
 
 def test_recorded_session_replays_to_same_final_value(replays, recording, tmp_path):

@@ -50,8 +50,7 @@ def run_in_lab(bl, variant, n, workers, repeat):
 
 
 def run_numpy(n, workers, repeat):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        str(ROOT / "services" / d) for d in ("sieve", "bench", "common")))
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "services"))
     r = subprocess.run([host_python(), str(ROOT / "services" / "bench" / "sievebench.py"), "numpy", str(n),
                         str(workers), "--repeat", str(repeat)], capture_output=True, text=True, env=env, timeout=900)
     if r.returncode != 0:
