@@ -35,8 +35,8 @@ def test_balance_quick_in_the_lab(docker_engine, tmp_path):
                for line in lines)
     assert f"balance: tearing down {PROJECT}" in lines
     assert sum(line.split()[:2] == ["100000", "2"] for line in lines) == 3  # a row in each variant's table
-    assert (tmp_path / "balance.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    report = json.loads((tmp_path / "balance.json").read_text())
+    assert (tmp_path / "balance-quick.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = json.loads((tmp_path / "balance-quick.json").read_text())
     assert (report["where"], report["host"]) == ("the lab's sieve host", "sieve")
     assert all(sum(run) == math.isqrt(x["n"]) - 1 for x in report["results"] for run in x["work"])
     assert left == [[], []]

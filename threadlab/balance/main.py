@@ -7,7 +7,8 @@ For every variant, n, thread count and switch interval, runs the sieve R
 times and prints, per setting, the busiest thread's share of the k's (the
 tutorial's "processed nk values of k", section 5.2), mean over the runs, and
 in how many runs one thread did the whole job. Writes balance.png (the same
-as a plot) and balance.json (every run's work) into BALANCE_OUT (out/balance).
+as a plot) and balance.json (every run's work) into BALANCE_OUT (out/balance);
+--quick writes balance-quick.png and .json, and leaves the full run's alone.
 
 Where it runs: in the lab's sieve host by default, a container of a lab of
 its own (project BALANCE_PROJECT, threadlab-balance, on BALANCE_NET.0/24,
@@ -238,14 +239,15 @@ def main(argv):
         print("balance: interrupted", file=sys.stderr)
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "balance.json").write_text(json.dumps(report, indent=1) + "\n")
-    png = args.out / "balance.png"
+    name = "balance-quick" if args.quick else "balance"  # a quick check keeps the last full run's picture
+    data, png = args.out / f"{name}.json", args.out / f"{name}.png"
+    data.write_text(json.dumps(report, indent=1) + "\n")
     try:
         balance_report.plot(report["results"], png)
     except ImportError:
         print("balance: no plot: matplotlib is missing (scripts/balance installs it into .venv)", file=sys.stderr)
         return 1
-    say(f"balance: wrote {relative(png)} and {relative(args.out / 'balance.json')}")
+    say(f"balance: wrote {relative(png)} and {relative(data)}")
     return 0
 
 
