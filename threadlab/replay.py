@@ -7,7 +7,8 @@ Brings up a lab of its own (project threadlab-replay on REPLAY_NET.0/24,
 For each scenario, in turn: a fresh server waits for as many clients as the
 scenario names, each client host plays its part at once, and the runner
 collects each client's transcript and the server's final value, checks them
-(check.verify) and prints a report. Writes out/replay/NAME.json. Tears the lab
+(check.verify) and prints a report. Writes out/replay/NAME.json and NAME.svg, the
+updates on a timeline, the lost ones in red (threadlab/timeline.py). Tears the lab
 down at the end, also on Ctrl-C (REPLAY_OUT names another folder). Exit 0: every scenario passed; 1: one
 failed; 2: a scenario file is malformed or names a host the lab lacks.
 -v shows what each client prints as it plays.
@@ -23,7 +24,8 @@ from pathlib import Path
 
 from common import check, scenario
 
-from threadlab.lab import CLIENTS, IDLE, ROOT, Lab
+from threadlab import timeline
+from threadlab.lab import CLIENTS, IDLE, LISTENING, ROOT, Lab
 
 PROJECT = os.environ.get("REPLAY_PROJECT", "threadlab-replay")
 NET = os.environ.get("REPLAY_NET", "10.9.3")
@@ -92,9 +94,11 @@ def play(lab, sc, verbose):
         subprocess.run(["docker", "wait", server], capture_output=True, timeout=GRACE)
     except subprocess.TimeoutExpired:
         stuck.append("a.b.c")
-    final, waited = None, None
+    final, waited, started = None, None, None
     for line in lab.logs("server").splitlines():
-        if line.startswith("the final value of v is "):
+        if LISTENING in line and started is None:
+            started = line.strip()  # which variant, on which Python, the GIL on or off
+        elif line.startswith("the final value of v is "):
             final = int(line.rsplit(" ", 1)[1])
         elif line.startswith("the main thread waited "):
             waited = line
@@ -108,7 +112,7 @@ def play(lab, sc, verbose):
     echoes = {h: [tuple(e) for e in c["echoes"]] for h, c in clients.items()}
     problems = [f"{h} did not end" for h in stuck]
     problems += check.verify(echoes, final, sc.expect_final, sc.expect_v)
-    return {"scenario": sc.path, "clients": clients, "final": final, "main thread": waited,
+    return {"scenario": sc.path, "server": started, "clients": clients, "final": final, "main thread": waited,
             "result": "FAIL" if problems else "PASS", "problems": problems}
 
 
@@ -121,6 +125,8 @@ def read(stream, lines, verbose):
 
 def report(result):
     say(f"replay {result['scenario']}: {len(result['clients'])} clients on a.b.c:2000")
+    if result.get("server"):
+        say(f"  {'a.b.c':<7} {result['server']}")
     for host, c in result["clients"].items():
         echoes = c["echoes"]
         last = f"last v {echoes[-1][1]}" if echoes else "no v"
@@ -161,7 +167,8 @@ def main(argv):
             report(result)
             out = OUT / (Path(sc.path).stem + ".json")
             out.write_text(json.dumps(result, indent=1) + "\n")
-            say(f"  transcript: {os.path.relpath(out)}")
+            picture = timeline.write(result, out.with_suffix(".svg"))
+            say(f"  transcript: {os.path.relpath(out)}, timeline: {os.path.relpath(picture)}")
             failed |= bool(result["problems"])
     except KeyboardInterrupt:
         say("replay: interrupted")
