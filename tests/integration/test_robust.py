@@ -141,3 +141,31 @@ def test_nothing_published_on_the_host(lab, service):
     """No host publishes a port on this machine's interfaces."""
     ports = subprocess.run(["docker", "port", lab.container(service)], capture_output=True, text=True).stdout
     assert ports == ""
+
+
+# a listener on the client's own loopback, and clnt.py connected to it, waiting at its prompt
+CLIENT_AT_ITS_PROMPT = ("python3 -c 'import socket; s = socket.create_server((\"127.0.0.1\", 2999)); "
+                        "print(\"ready\", flush=True); c, _ = s.accept(); c.recv(1)' "
+                        "| (read ready && exec python3 clnt.py 127.0.0.1 2999)")
+
+
+@pytest.mark.parametrize("service", CLIENTS)
+def test_client_program_is_hardened(lab, service):
+    """clnt.py itself, not the idle host's sleep, runs as lab with no capabilities and no new privileges."""
+    cid = lab.container(service)
+    p = subprocess.Popen(["docker", "exec", cid, "bash", "-c", CLIENT_AT_ITS_PROMPT],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not (pid := subprocess.run(["docker", "exec", cid, "pgrep", "-f", "clnt.py 127.0.0.1 2999"],
+                                         capture_output=True, text=True).stdout.split()):
+            assert time.monotonic() < deadline and p.poll() is None, p.communicate()
+            time.sleep(0.1)
+        status = subprocess.run(["docker", "exec", cid, "cat", f"/proc/{pid[0]}/status"],
+                                capture_output=True, text=True, check=True).stdout
+        assert "Uid:\t10001\t10001\t10001\t10001" in status
+        assert "CapEff:\t0000000000000000" in status and "CapPrm:\t0000000000000000" in status
+        assert "NoNewPrivs:\t1" in status
+    finally:
+        subprocess.run(["docker", "exec", cid, "pkill", "-f", "clnt.py 127.0.0.1 2999"], capture_output=True)
+        p.communicate(timeout=30)
