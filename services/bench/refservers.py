@@ -142,7 +142,9 @@ async def _serve_asyncio(port, nclients, ready):
                 if state["joined"] >= nclients and state["active"] == 0:
                     done.set()
 
-    server = await asyncio.start_server(handle, port=port, reuse_address=True)
+    # one listener, as srvr.py's create_server: asyncio's own would open one per address family, each on
+    # a port of its own when asked for port 0
+    server = await asyncio.start_server(handle, sock=socket.create_server(("", port)))
     ready("asyncio", server.sockets[0].getsockname()[1], nclients)
     async with server:
         await done.wait()
