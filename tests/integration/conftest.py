@@ -1,5 +1,6 @@
 """The live lab: one per test session, under its own project name, always torn down."""
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -27,8 +28,36 @@ def docker_engine():
         pytest.skip(problem)
 
 
-PROJECT = "threadlab-test"
-NET = "10.9.1"  # not the 10.9.0 of a lab a person may have up
+def _slot():
+    """A slot for this test session, held (a lock file) until it ends, so that sessions run at once apart."""
+    for slot in range(8):
+        held = open(f"/tmp/threadlab-test-slot{slot}.lock", "w")
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return slot, held
+        except BlockingIOError:
+            held.close()
+    raise RuntimeError("eight threadlab test sessions are running already")
+
+
+SLOT, _HELD = _slot()
+
+
+def net(n):
+    """This session's subnet n (1 to 254): 10.9.n in the first session, 10.(9 + slot).n beside others.
+
+    Never 10.9.0, the lab a person brings up with docker compose up.
+    """
+    return f"10.{9 + SLOT}.{n}"
+
+
+def project(name):
+    """This session's Compose project called name: name itself in the first session."""
+    return name if SLOT == 0 else f"{name}-{SLOT}"
+
+
+PROJECT = project("threadlab-test")
+NET = net(1)
 IDLE_TIMEOUT = 5  # seconds: the tests cut clients off and wait for the server to drop them
 
 
@@ -86,8 +115,8 @@ def replays(docker_engine, tmp_path_factory):
 
 
 def replay(i, scenarios, out, **settings):
-    """scripts/replay in lab number i of the tests' replays (10.9.11 and on), started now."""
-    return Replay(f"threadlab-test-replay{i}", f"10.9.{11 + i}", scenarios, out, **settings)
+    """scripts/replay in lab number i of the tests' replays (net 11 and on), started now."""
+    return Replay(project(f"threadlab-test-replay{i}"), net(11 + i), scenarios, out, **settings)
 
 
 def alone(replays, scenarios, out, **settings):

@@ -6,12 +6,13 @@ import re
 import subprocess
 
 import pytest
+from conftest import net, project
 
 from threadlab.bench.lifecycle import have_ft_base
 from threadlab.lab import ROOT
 
-PROJECT = "threadlab-benchtest"  # not threadlab-bench, which a full benchmark run may have up
-NET = "10.9.7"  # 10.9.1-10.9.6: the other tests, replay, balance, and scripts/bench itself (10.9.4)
+PROJECT = project("threadlab-benchtest")  # not threadlab-bench, which a full benchmark run may have up
+NET = net(8)
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,12 @@ import math
 import os
 import subprocess
 
+from conftest import net, project
+
 from threadlab.lab import ROOT, Lab
 
-PROJECT = "threadlab-balancetest"  # not threadlab-balance, which a person's run may have up
-NET = "10.9.5"
+PROJECT = project("threadlab-balancetest")  # not threadlab-balance, which a person's run may have up
+NET = net(5)
 
 
 def left_up():

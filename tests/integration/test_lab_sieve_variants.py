@@ -4,11 +4,12 @@ import math
 import re
 
 import pytest
+from conftest import net, project
 
 from threadlab.lab import Lab
 
-PROJECT = "threadlab-sievetest"  # a lab of its own: the shared one's worker runs the default variant
-NET = "10.9.5"
+PROJECT = project("threadlab-sievetest")  # a lab of its own: the shared one's worker runs the default variant
+NET = net(6)
 TUTORIAL = [(100, 25), (10000, 1229), (100000, 9592), (1000000, 78498)]  # section 5.2's runs
 EXIT_LINE = re.compile(r"^thread (\d+) exiting; processed (\d+) values of k$", re.M)
 

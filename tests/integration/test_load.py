@@ -7,6 +7,7 @@ import time
 
 import pytest
 from common import check
+from conftest import net, project
 
 from threadlab.lab import IDLE, Lab
 
@@ -16,7 +17,7 @@ PER_HOST, KS = 250, 40
 
 @pytest.fixture(scope="module")
 def loaded(docker_engine):
-    lab = Lab("threadlab-load", "10.9.7", files=("docker-compose.yml", IDLE),
+    lab = Lab(project("threadlab-load"), net(7), files=("docker-compose.yml", IDLE),
               NCLIENTS=str(len(HOSTS) * PER_HOST + 1), MAX_CLIENTS="1100", LOG_LEVEL="DEBUG")
     lab.down()
     try:
