@@ -1,7 +1,8 @@
 """Every test session starts from the lab's defaults, whatever the caller has exported.
 
-A caller's LOCK=off, SERVER_VARIANT or PORT would otherwise reach the servers the
-tests start and silently change what is tested. Subprocesses find the lab's code
+A caller's LOCK=off, SERVER_VARIANT or PORT, or a .env file beside the compose
+file, would otherwise reach the servers the tests start and silently change
+what is tested. Subprocesses find the lab's code
 as the hosts do: services/ (and the host side, threadlab/) on PYTHONPATH.
 """
 
@@ -18,3 +19,4 @@ for name in list(os.environ):
     if name in SETTINGS or name.startswith(PREFIXES):
         del os.environ[name]
 os.environ["PYTHONPATH"] = f"{ROOT}{os.pathsep}{ROOT / 'services'}"
+os.environ["LAB_ENV_FILE"] = os.devnull  # and not a .env a person keeps for docker compose up (threadlab.lab)

@@ -38,7 +38,8 @@ class Lab:
 
     def command(self, *args):
         """The command line a person would type for docker compose on this lab."""
-        return ["docker", "compose", "-p", self.project, *self.files, *self.profiles, *args]
+        env_file = ["--env-file", self.env["LAB_ENV_FILE"]] if self.env.get("LAB_ENV_FILE") else []
+        return ["docker", "compose", "-p", self.project, *env_file, *self.files, *self.profiles, *args]
 
     def container(self, service):
         cid = self.compose("ps", "-a", "-q", service).stdout.strip()
