@@ -13,11 +13,12 @@ import threading
 
 import pytest
 from common import check, scenario
+from conftest import net, project
 
 from threadlab.lab import ROOT, Lab
 
-PROJECT = "threadlab-test-class"
-NET = "10.9.65"
+PROJECT = project("threadlab-test-class")
+NET = net(65)
 IMAGE = "threadlab-host:3.11"
 TUTORIAL = ROOT / "scenarios" / "tutorial.scn"
 

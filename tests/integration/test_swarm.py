@@ -17,14 +17,15 @@ import time
 
 import pytest
 from common import check, scenario
+from conftest import net, project
 
 from threadlab.lab import CLIENTS, ROOT
 
-PREFIX = "threadlab-test-swarm"
+PREFIX = project("threadlab-test-swarm")
 IMAGE = f"threadlab-host:{PREFIX}"  # a tag of its own: a rebuild of threadlab-host:3.11 meanwhile is no matter
 LABEL = PREFIX  # node labels threadlab-test-swarm.server=true and .client=true
-POOL = "10.9.64.0/24"  # the ingress network of a swarm the test initialises
-SESSIONS = {"tutorial": ("tutorial.scn", "10.9.60"), "many": ("many.scn", "10.9.61")}
+POOL = f"{net(64)}.0/24"  # the ingress network of a swarm the test initialises
+SESSIONS = {"tutorial": ("tutorial.scn", net(60)), "many": ("many.scn", net(61))}
 TIMEOUT = 45  # seconds for a session: both ran in about 15 here
 ECHO = re.compile(r"^(\S+): sent (\d+), v is (\d+)$")
 JOINED = re.compile(r"^(\S+):\d+ joined: client \d+ of \d+$")
