@@ -28,6 +28,8 @@ the number is exact too). When no writer fits at some x (the _thread server's ec
 or a transcript cut short) the chain is unresolved and nothing is drawn red.
 """
 
+import bisect
+import itertools
 import json
 import sys
 from html import escape
@@ -62,16 +64,20 @@ def lost_updates(ups, final):
     """
     if final is None:
         return None
-    writers = {}  # v mod 256 -> indices of the updates that echoed it, in time order
+    writers = {}  # v mod 256 -> (t, index) of the updates that echoed it and are not on the chain yet, by time
     for i, u in enumerate(ups):
-        writers.setdefault(u["v"] % 256, []).append(i)
+        writers.setdefault(u["v"] % 256, []).append((u["t"], i))
+    for w in writers.values():
+        w.sort()
     on_chain, x, before = set(), final, float("inf")
     while x > 0:
-        fits = [i for i in writers.get(x % 256, ()) if i not in on_chain and ups[i]["k"] <= x]
-        if not fits:
+        w = writers.get(x % 256, [])
+        at = bisect.bisect_right(w, (before, len(ups)))  # w[:at] came back no later than `before`
+        fits = (j for j in itertools.chain(range(at - 1, -1, -1), range(at, len(w))) if ups[w[j][1]]["k"] <= x)
+        j = next(fits, None)  # the latest before, else the earliest after
+        if j is None:
             return None
-        earlier = [i for i in fits if ups[i]["t"] <= before]
-        i = max(earlier, key=lambda j: ups[j]["t"]) if earlier else min(fits, key=lambda j: ups[j]["t"])
+        i = w.pop(j)[1]
         on_chain.add(i)
         x -= ups[i]["k"]
         before = ups[i]["t"]
