@@ -22,7 +22,7 @@ import sys
 import threading
 from pathlib import Path
 
-from common import check, scenario
+from common import check, protocol, scenario
 
 from threadlab import timeline
 from threadlab.lab import CLIENTS, IDLE, LISTENING, ROOT, Lab
@@ -94,12 +94,11 @@ def play(lab, sc, verbose):
         subprocess.run(["docker", "wait", server], capture_output=True, timeout=GRACE)
     except subprocess.TimeoutExpired:
         stuck.append("a.b.c")
-    final, waited, started = None, None, None
-    for line in lab.logs("server").splitlines():
+    log = lab.logs("server")
+    final, waited, started = protocol.final_value(log), None, None
+    for line in log.splitlines():
         if LISTENING in line and started is None:
             started = line.strip()  # which variant, on which Python, the GIL on or off
-        elif line.startswith("the final value of v is "):
-            final = int(line.rsplit(" ", 1)[1])
         elif line.startswith("the main thread waited "):
             waited = line
     clients = {}

@@ -54,3 +54,12 @@ def decode_v(data):
     if len(data) != 1:
         raise ValueError(f"a v is one byte, not {len(data)}")
     return data[0]
+
+
+FINAL = "the final value of v is"  # the server's last line: FINAL N, exact (v past 255 too)
+
+
+def final_value(text):
+    """N from the last 'the final value of v is N' line in a server's output, or None if it has none."""
+    found = re.findall(rf"^{FINAL} (\d+)$", text, re.M)
+    return int(found[-1]) if found else None

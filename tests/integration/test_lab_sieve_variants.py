@@ -5,12 +5,13 @@ import re
 
 import pytest
 from conftest import net, project
+from sieve import variants
 
 from threadlab.lab import Lab
 
 PROJECT = project("threadlab-sievetest")  # a lab of its own: the shared one's worker runs the default variant
 NET = net(6)
-TUTORIAL = [(100, 25), (10000, 1229), (100000, 9592), (1000000, 78498)]  # section 5.2's runs
+TUTORIAL = list(variants.TUTORIAL.items())  # section 5.2's runs
 EXIT_LINE = re.compile(r"^thread (\d+) exiting; processed (\d+) values of k$", re.M)
 
 

@@ -36,4 +36,4 @@ def test_busy_wait_burns_a_core_while_clients_think(replays, tmp_path):
     assert code == 0, out
     waited, used = map(float, re.search(r"waited ([\d.]+) s and used ([\d.]+) s of CPU \(busy wait\)",
                                         results["tutorial"]["main thread"]).groups())
-    assert used >= 0.5 * waited
+    assert used >= 0.05 * waited  # a spinning thread's share of a core, even on a loaded machine; blocked: 0.00

@@ -5,6 +5,7 @@ import subprocess
 import time
 
 import pytest
+from common import protocol
 from conftest import IDLE_TIMEOUT
 
 from threadlab.lab import CLIENTS
@@ -33,9 +34,9 @@ def server_log(lab, text, timeout=30):
 
 def final_value(lab):
     subprocess.run(["docker", "wait", lab.container("server")], capture_output=True, timeout=30, check=True)
-    last = lab.logs("server").splitlines()[-1]
-    assert last.startswith("the final value of v is "), last
-    return int(last.rsplit(" ", 1)[1])
+    log = lab.logs("server")
+    assert log.splitlines()[-1].startswith(protocol.FINAL), log
+    return protocol.final_value(log)
 
 
 @pytest.fixture

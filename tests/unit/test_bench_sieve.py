@@ -10,7 +10,7 @@ from sieve import sieve_segmented, variants
 
 ROOT = Path(__file__).resolve().parents[2]
 
-TUTORIAL = [(100, 25), (10000, 1229), (100000, 9592), (1000000, 78498)]  # section 5.2's runs
+TUTORIAL = list(variants.TUTORIAL.items())  # section 5.2's runs
 
 
 @pytest.mark.parametrize("kind, workers", [("thread", 1), ("thread", 2), ("thread", 3), ("process", 2)])

@@ -113,10 +113,12 @@ def test_busy_wait_burns_cpu_while_clients_idle(caplog, variant, busy, spins):
         c.sendall(b"\0")
     s.final()
     waited, used = map(float, WAITED.search(caplog.text).groups())
+    # Apart by a wide margin, also on a loaded machine: a spinning thread gets its share of a core (a fifth
+    # of a core at a load of 10 on 2 cores); a blocked one uses none: 0.00 s, as printed, against 0.05 s.
     if spins:
-        assert used >= 0.5 * waited
+        assert used >= 0.05 * waited
     else:
-        assert used <= 0.1 * waited
+        assert used <= 0.01 + 0.01 * waited
 
 
 @pytest.mark.parametrize("variant", [srvr, srvr_asyncio], ids=["threading", "asyncio"])

@@ -41,7 +41,7 @@ from threadlab.lab import ROOT, Lab
 PROJECT = os.environ.get("BALANCE_PROJECT", "threadlab-balance")
 NET = os.environ.get("BALANCE_NET", "10.9.6")
 OUT = Path(os.environ.get("BALANCE_OUT", ROOT / "out" / "balance"))
-PRIMES = {100: 25, 10000: 1229, 100000: 9592, 1000000: 78498, 10**7: 664579}  # the tutorial's table, and 10^7
+PRIMES = {**sieve_variants.TUTORIAL, 10**7: 664579}  # the tutorial's table, and 10^7
 MAX_N = 10**7  # the thread variant's list: 80 MB, and seconds a run
 TIMEOUT = 900  # seconds for the whole measurement: a run that takes longer is stuck
 DEFAULTS = {"variants": ["thread", "threading-loop", "threading"], "n": [100, 10000, 100000, 1000000],

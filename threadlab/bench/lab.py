@@ -12,12 +12,13 @@ variants on the sieve hosts, on every CPU.
 
 import json
 import os
-import re
 import subprocess
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from common import protocol
 
 from threadlab.lab import CLIENTS, IDLE, LISTENING, ROOT, Lab
 
@@ -46,9 +47,6 @@ def override(pins):
     for service, cpuset in pins.items():
         services.setdefault(service, {})["cpuset"] = cpuset
     return json.dumps({"services": services}, indent=1)
-
-
-FINAL = re.compile(r"^the final value of v is (\d+)$", re.M)
 
 
 class BenchError(RuntimeError):
@@ -145,12 +143,12 @@ class Program:
             self.proc.kill()  # the docker CLI; the server itself goes with the lab
             raise BenchError(f"{self.name} did not end its session within {timeout} s:\n{self.output()}")
         self.reader.join(5)
-        found = FINAL.findall(self.output())
+        final = protocol.final_value(self.output())
         if self.proc.returncode != 0:
             raise BenchError(f"{self.name} failed (exit {self.proc.returncode}):\n{self.output()}")
-        if not found:
+        if final is None:
             raise BenchError(f"{self.name} ended without a final value:\n{self.output()}")
-        return int(found[-1])
+        return final
 
 
 def relative(path):
