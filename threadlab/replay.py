@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from common import check, protocol, scenario
@@ -60,10 +61,18 @@ def load(paths):
     return scenarios
 
 
-def play(lab, sc, verbose):
-    """Play one scenario on the lab; return its result as a dict."""
+def play(lab, sc, verbose, start=None, grace=GRACE, ended=None):
+    """Play one scenario on the lab; return its result as a dict.
+
+    For the checker (threadlab/checker.py): start, if given, starts the server instead of
+    lab.start("server") (NCLIENTS is set by then); grace is how long past the scenario's own
+    length a client, and then the server, may take; ended, if given, runs once the clients end.
+    """
     lab.env["NCLIENTS"] = str(len(sc.hosts))
-    lab.start("server")
+    if start:
+        start()
+    else:
+        lab.start("server")
     text = Path(sc.path).read_text()
     length = max(sum(d for d, _ in sc.steps(h)) for h in sc.hosts)
     players = {}
@@ -80,18 +89,21 @@ def play(lab, sc, verbose):
     for r in readers:
         r.start()
     stuck = []
+    deadline = time.monotonic() + length + grace  # one bound for them all: stuck clients do not add up
     for host, p in players.items():
         try:
-            p.wait(timeout=length + GRACE)
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             p.kill()
             stuck.append(host)
     for r in readers:
         r.join(timeout=5)
+    if ended:
+        ended()
 
     server = lab.container("server")
     try:
-        subprocess.run(["docker", "wait", server], capture_output=True, timeout=GRACE)
+        subprocess.run(["docker", "wait", server], capture_output=True, timeout=grace)
     except subprocess.TimeoutExpired:
         stuck.append("a.b.c")
     log = lab.logs("server")
