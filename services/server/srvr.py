@@ -46,6 +46,7 @@ import threading
 import time
 
 from common import protocol
+from common.settings import choice, number
 
 NCLIENTS = os.environ.get("NCLIENTS", "2")
 MAX_CLIENTS = os.environ.get("MAX_CLIENTS", "100")
@@ -234,9 +235,9 @@ def main(argv):
         print("usage: python3 srvr.py port_number", file=sys.stderr)
         return 2
     try:
-        port = setting("port", argv[1], int, 1, 65535)
-        tally = Tally(setting("NCLIENTS", NCLIENTS, int, 1), setting("MAX_CLIENTS", MAX_CLIENTS, int, 1),
-                      setting("IDLE_TIMEOUT", IDLE_TIMEOUT, float, 0.001),
+        port = number("port", argv[1], int, 1, 65535)
+        tally = Tally(number("NCLIENTS", NCLIENTS, int, 1), number("MAX_CLIENTS", MAX_CLIENTS, int, 1),
+                      number("IDLE_TIMEOUT", IDLE_TIMEOUT, float, 0.001),
                       lock=choice("LOCK", LOCK, {"on": True, "off": False}),
                       race_yield=choice("RACE_YIELD", RACE_YIELD, {"on": True, "off": False}),
                       busy_wait=choice("WAIT", WAIT, {"busy": True, "block": False}),
@@ -247,7 +248,7 @@ def main(argv):
                 raise ValueError(f"SERVER_VARIANT={SERVER_VARIANT} cannot do {setting_name}={value}")
         variant = sys.modules[__name__] if name == "srvr" else importlib.import_module(f"server.{name}")
         if SWITCH_INTERVAL:
-            sys.setswitchinterval(setting("SWITCH_INTERVAL", SWITCH_INTERVAL, float, 1e-6))
+            sys.setswitchinterval(number("SWITCH_INTERVAL", SWITCH_INTERVAL, float, 1e-6))
     except ValueError as e:
         print(f"srvr.py: {e}", file=sys.stderr)
         return 2
@@ -272,24 +273,6 @@ def interpreter():
     gil = sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True  # 3.13 on; before, always a GIL
     return f"{platform.python_implementation()} {platform.python_version()}, GIL {'on' if gil else 'off'}"
 
-
-def setting(name, text, kind, low, high=None):
-    """text as a kind from low to high, or ValueError naming the setting."""
-    try:
-        value = kind(text)
-    except ValueError:
-        value = None
-    if value is None or value < low or (high is not None and value > high):
-        span = f"from {low} to {high}" if high is not None else f"at least {low}"
-        raise ValueError(f"{name} must be a number {span}, not {text!r}")
-    return value
-
-
-def choice(name, text, choices):
-    """choices[text], or ValueError naming the setting and its choices."""
-    if text not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {text!r}")
-    return choices[text]
 
 
 def stop(signum, frame):

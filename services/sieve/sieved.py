@@ -20,11 +20,16 @@ import socket
 import sys
 import threading
 
+from common.settings import number
 from sieve import variants
 
-PORT = int(os.environ.get("SIEVE_PORT", "2001"))
-MAX_N = int(os.environ.get("SIEVE_MAX_N", str(10**8)))
-MAX_THREADS = int(os.environ.get("SIEVE_MAX_THREADS", "64"))
+try:  # a bad one is main()'s one line, not a traceback here: primes.py imports this module too
+    PORT = number("SIEVE_PORT", os.environ.get("SIEVE_PORT", "2001"), int, 1, 65535)
+    MAX_N = number("SIEVE_MAX_N", os.environ.get("SIEVE_MAX_N", str(10**8)), int, 2)
+    MAX_THREADS = number("SIEVE_MAX_THREADS", os.environ.get("SIEVE_MAX_THREADS", "64"), int, 1)
+    BAD_SETTING = None
+except ValueError as e:
+    PORT, MAX_N, MAX_THREADS, BAD_SETTING = 2001, 10**8, 64, e
 VARIANT = os.environ.get("SIEVE_VARIANT", "threading")
 SWITCH_INTERVAL = os.environ.get("SWITCH_INTERVAL", "")  # seconds; empty: Python's 0.005
 REQUEST_LIMIT = 64  # bytes: a request line is two numbers
@@ -88,6 +93,8 @@ def ask(host, port, n, nthreads, timeout=600):
 def main():
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(message)s", stream=sys.stdout)
     try:
+        if BAD_SETTING:
+            raise BAD_SETTING
         variants.variant(VARIANT)
         interval = variants.switch_interval(SWITCH_INTERVAL)
     except ValueError as e:

@@ -29,6 +29,7 @@ import functools
 import math
 import threading
 
+from common.settings import choice, number
 from sieve import primes_thread
 
 CROSS = ("slice", "loop")
@@ -92,19 +93,9 @@ MAX_N = {"thread": 10**7}  # the tutorial's list takes 8 bytes a number: 10^8 wo
 
 def variant(text):
     """The count function SIEVE_VARIANT names, or ValueError naming the setting and its choices."""
-    if text not in VARIANTS:
-        raise ValueError(f"SIEVE_VARIANT must be one of {', '.join(VARIANTS)}, not {text!r}")
-    return VARIANTS[text]
+    return choice("SIEVE_VARIANT", text, VARIANTS)
 
 
 def switch_interval(text):
     """SWITCH_INTERVAL as seconds (at least 1e-06), None when empty, or ValueError naming the setting."""
-    if text == "":
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = None
-    if value is None or not math.isfinite(value) or value < 1e-6:
-        raise ValueError(f"SWITCH_INTERVAL must be a number at least 1e-06, not {text!r}")
-    return value
+    return None if text == "" else number("SWITCH_INTERVAL", text, float, 1e-6)

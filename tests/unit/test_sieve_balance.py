@@ -94,13 +94,13 @@ def test_quick_writes_every_run(quick):
 
 
 @pytest.mark.parametrize("args, error", [
-    (["--n", "1"], "argument --n: n must be from 2 to 10000000, not '1'"),
-    (["--n", "100,abc"], "argument --n: n must be from 2 to 10000000, not 'abc'"),
-    (["--n", str(10**8)], "argument --n: n must be from 2 to 10000000, not '100000000'"),
-    (["--threads", "0"], "argument --threads: threads must be from 1 to 64, not '0'"),
-    (["--switch", "0"], "argument --switch: switch intervals must be from 1e-06 to 1, not '0'"),
-    (["--switch", "nan"], "argument --switch: switch intervals must be from 1e-06 to 1, not 'nan'"),
-    (["--runs", "0"], "argument --runs: runs must be from 1 to 99, not '0'"),
+    (["--n", "1"], "argument --n: n must be a number from 2 to 10000000, not '1'"),
+    (["--n", "100,abc"], "argument --n: n must be a number from 2 to 10000000, not 'abc'"),
+    (["--n", str(10**8)], "argument --n: n must be a number from 2 to 10000000, not '100000000'"),
+    (["--threads", "0"], "argument --threads: threads must be a number from 1 to 64, not '0'"),
+    (["--switch", "0"], "argument --switch: switch intervals must be a number from 1e-06 to 1, not '0'"),
+    (["--switch", "nan"], "argument --switch: switch intervals must be a number from 1e-06 to 1, not 'nan'"),
+    (["--runs", "0"], "argument --runs: runs must be a number from 1 to 99, not '0'"),
     (["--variants", "thread,numpy"],
      "argument --variants: variants are threading, threading-loop, thread, not 'numpy'"),
     (["--bogus"], "unrecognized arguments: --bogus"),

@@ -200,6 +200,17 @@ def test_bad_setting_is_one_line_and_exit_2(script, setting, value, message):
     assert r.stderr == f"{script}: {message}\n"
 
 
+@pytest.mark.parametrize("setting, value, message", [
+    ("SIEVE_MAX_N", "lots", "SIEVE_MAX_N must be a number at least 2, not 'lots'"),
+    ("SIEVE_MAX_THREADS", "0", "SIEVE_MAX_THREADS must be a number at least 1, not '0'"),
+    ("SIEVE_PORT", "70000", "SIEVE_PORT must be a number from 1 to 65535, not '70000'"),
+])
+def test_bad_worker_limit_is_one_line_and_exit_2(setting, value, message):
+    """The worker's own limits are settings too: one line and exit 2, not a traceback when sieved.py is imported."""
+    r = run("sieved.py", **{setting: value})
+    assert (r.returncode, r.stdout, r.stderr) == (2, "", f"sieved.py: {message}\n")
+
+
 @pytest.mark.parametrize("variant", ["thread", "threading-loop", "threading"])
 def test_worker_answers_with_its_variant(monkeypatch, variant):
     """The worker counts with SIEVE_VARIANT and says which variant answered."""

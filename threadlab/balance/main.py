@@ -33,6 +33,7 @@ import sys
 import threading
 from pathlib import Path
 
+from common import settings
 from sieve import variants as sieve_variants
 
 from threadlab.balance import report as balance_report
@@ -63,19 +64,12 @@ class Parser(argparse.ArgumentParser):
         raise Refused(message)
 
 
-def show(x):
-    return f"{x:g}" if isinstance(x, float) else str(x)
-
-
 def number(kind, what, low, high, word):
-    """word as a kind from low to high, or ArgumentTypeError naming what it is."""
+    """word as a kind from low to high (common.settings.number), or ArgumentTypeError naming what it is."""
     try:
-        value = kind(word)
-    except ValueError:
-        value = None
-    if value is None or not math.isfinite(value) or not low <= value <= high:
-        raise argparse.ArgumentTypeError(f"{what} must be from {show(low)} to {show(high)}, not {word!r}")
-    return value
+        return settings.number(what, word, kind, low, high)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def listed(kind, what, low, high):
