@@ -31,6 +31,7 @@ try:
 except ImportError:  # run from the repo as a plain script: services/ is not on the path
     sys.exit("clnt.py: run it with services/ on the path: PYTHONPATH=services python3 services/client/clnt.py HOST PORT")
 
+clock = time.monotonic  # the recorder's: a test gives it a fake one, so that the waits it records are known
 ECHO_TIMEOUT = 30  # seconds to wait for a v: the server answers at once unless it is stopped or cut off
 
 
@@ -49,10 +50,11 @@ class Transcript:
         self.refused = 0  # lines that were not a k
         self.left = None  # "0", "EOF", or why the connection ended
         self.typed = []  # (seconds since the previous line, text or EOF): the recording
-        self.last = self.started = time.monotonic()
+        self.started = time.monotonic()
+        self.last = clock()
 
     def type(self, text):
-        now = time.monotonic()
+        now = clock()
         self.typed.append((now - self.last, text))
         self.last = now
 

@@ -5,37 +5,10 @@ import socket
 import threading
 
 import pytest
-from bench import loadgen, refservers
-from server import srvr
+from bench import loadgen
+from served import Served
 
 TIMEOUT = 20  # seconds: any wait longer than this is a bug, and fails the test instead of hanging it
-
-
-class Served:
-    """A server function (srvr.serve or a reference) on a daemon thread, serving one session."""
-
-    def __init__(self, nclients, kind="lab"):
-        self.result = {}
-        self.ready = threading.Event()
-        if kind == "lab":
-            listener = socket.create_server(("127.0.0.1", 0))
-            self.port = listener.getsockname()[1]
-            target = lambda: self.result.setdefault("v", srvr.serve(listener, nclients))
-            self.ready.set()
-        else:
-            def bound(kind, port, nclients):  # the port it really bound: 0 asks the kernel for a free one
-                self.port = port
-                self.ready.set()
-            serve = refservers.SERVERS[kind]
-            target = lambda: self.result.setdefault("v", serve(0, nclients, ready=bound))
-        self.thread = threading.Thread(target=target, daemon=True)
-        self.thread.start()
-        assert self.ready.wait(TIMEOUT)
-
-    def final(self):
-        self.thread.join(TIMEOUT)
-        assert not self.thread.is_alive(), "the server did not end its session"
-        return self.result["v"]
 
 
 def test_one_client_exact_against_the_lab_server():
@@ -74,21 +47,21 @@ def test_percentiles_are_ordered_and_the_cdf_has_100_points():
 @pytest.mark.parametrize("kind", ["socketserver", "asyncio", "pingpong"])
 def test_exact_against_each_reference(kind):
     """The references end their session on the load generator's k = 0 and print the same exact total."""
-    s = Served(8, kind)
+    s = Served(8, kind=kind)
     r = loadgen.run("127.0.0.1", s.port, 8, seconds=0.2, warmup=0.05)
     assert s.final() == r["sum_k"]
 
 
 def test_echo_check_catches_a_server_that_does_not_total():
     """expect='total' against the ping-pong floor (which echoes k) fails on the second round trip."""
-    s = Served(1, "pingpong")
+    s = Served(1, kind="pingpong")
     with pytest.raises(loadgen.LoadError, match="round trip 2: echo 2, expected v mod 256 = 3"):
         loadgen.run("127.0.0.1", s.port, 1, seconds=0.2, warmup=0, expect="total")
 
 
 def test_echo_check_passes_the_floor():
     """expect='echo' is what the ping-pong floor does: each k comes straight back."""
-    s = Served(1, "pingpong")
+    s = Served(1, kind="pingpong")
     r = loadgen.run("127.0.0.1", s.port, 1, seconds=0.1, warmup=0, expect="echo")
     assert s.final() == r["sum_k"]
 

@@ -4,48 +4,17 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 from bench import refservers
 from common import protocol
-from served import send
-from server import srvr
+from served import Served, send
 
 ROOT = Path(__file__).resolve().parents[2]
 
 TIMEOUT = 10  # seconds: any wait longer than this is a bug, and fails the test instead of hanging it
 SERVERS = ["lab", "socketserver", "asyncio"]  # the lab's server and the two that must behave exactly like it
-
-
-class Session:
-    """One session of a server (the lab's or a reference) on a daemon thread, on 127.0.0.1."""
-
-    def __init__(self, kind, nclients):
-        self.result = {}
-        ready = threading.Event()
-        if kind == "lab":
-            listener = socket.create_server(("127.0.0.1", 0))
-            self.port = listener.getsockname()[1]
-            run = lambda: srvr.serve(listener, nclients)
-            ready.set()
-        else:
-            def bound(kind, port, nclients):  # the port it really bound: 0 asks the kernel for a free one
-                self.port = port
-                ready.set()
-            run = lambda: refservers.SERVERS[kind](0, nclients, ready=bound)
-        self.thread = threading.Thread(target=lambda: self.result.setdefault("v", run()), daemon=True)
-        self.thread.start()
-        assert ready.wait(TIMEOUT)
-
-    def connect(self):
-        return socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT)
-
-    def final(self):
-        self.thread.join(TIMEOUT)
-        assert not self.thread.is_alive(), "the server did not end the session"
-        return self.result["v"]
 
 
 def leave(sock):
@@ -57,7 +26,7 @@ def leave(sock):
 @pytest.mark.parametrize("kind", SERVERS)
 def test_the_tutorials_interleaving(kind):
     """Two clients take turns; each sees the running total; the final v is exact."""
-    s = Session(kind, 2)
+    s = Served(2, kind=kind)
     a, b = s.connect(), s.connect()
     assert [send(a, 5), send(b, 9), send(a, 12), send(a, 7), send(b, 3), send(b, 21)] == [5, 14, 26, 33, 36, 57]
     leave(a)
@@ -67,7 +36,7 @@ def test_the_tutorials_interleaving(kind):
 
 @pytest.mark.parametrize("kind", SERVERS)
 def test_past_255_the_echo_wraps_and_the_final_does_not(kind):
-    s = Session(kind, 1)
+    s = Served(1, kind=kind)
     a = s.connect()
     assert [send(a, 200), send(a, 100), send(a, 255), send(a, 1)] == [200, 300 % 256, 555 % 256, 556 % 256]
     leave(a)
@@ -77,7 +46,7 @@ def test_past_255_the_echo_wraps_and_the_final_does_not(kind):
 @pytest.mark.parametrize("kind", SERVERS)
 def test_a_probe_is_not_a_client(kind):
     """A connection closed before its first byte does not count toward NCLIENTS."""
-    s = Session(kind, 1)
+    s = Served(1, kind=kind)
     s.connect().close()
     a = s.connect()  # had the probe counted, the session would be over
     assert send(a, 7) == 7
@@ -88,7 +57,7 @@ def test_a_probe_is_not_a_client(kind):
 @pytest.mark.parametrize("kind", SERVERS)
 def test_a_client_vanishing_still_ends_the_session(kind):
     """A client that closes without k = 0 ends its part; what it had added stays."""
-    s = Session(kind, 1)
+    s = Served(1, kind=kind)
     a = s.connect()
     assert send(a, 40) == 40
     a.close()
@@ -98,7 +67,7 @@ def test_a_client_vanishing_still_ends_the_session(kind):
 @pytest.mark.parametrize("kind", SERVERS)
 def test_session_waits_for_every_client(kind):
     """With two clients expected, the first leaving does not end the session."""
-    s = Session(kind, 2)
+    s = Served(2, kind=kind)
     a = s.connect()
     assert send(a, 4) == 4
     leave(a)
@@ -110,7 +79,7 @@ def test_session_waits_for_every_client(kind):
 
 def test_pingpong_echoes_each_byte_and_sums_them():
     """The floor sends each k straight back, and its 'final value' is the sum of what it echoed."""
-    s = Session("pingpong", 2)
+    s = Served(2, kind="pingpong")
     a, b = s.connect(), s.connect()
     assert [send(a, 200), send(b, 100), send(a, 7)] == [200, 100, 7]
     leave(a)

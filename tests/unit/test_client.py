@@ -232,10 +232,12 @@ def test_recording_replays_to_same_final_value(server, monkeypatch, tmp_path, ca
             raise EOFError from None
 
     monkeypatch.setattr(builtins, "input", fake_input)
+    ticks = iter([0.0, 0.004, 0.5, 0.5, 1.25, 1.25, 1.26])  # the person's clock: 0.5 s of thought, 0.75, 0.01
+    monkeypatch.setattr(clnt, "clock", lambda: next(ticks, 1.26))
     recording = tmp_path / "rec.scn"
     s = server()
     assert bounded(clnt.main, ["clnt.py", "127.0.0.1", str(s.port), "--as", "u.v.w", "--record", str(recording)]) == 0
-    assert recording.read_text() == 'u.v.w: 5 "abc" "" 250 12 EOF\n'
+    assert recording.read_text() == 'u.v.w: 5 +0.50 "abc" "" +0.75 250 12 +0.01 EOF\n'
     recorded_final = s.final()
 
     again = server()
@@ -247,7 +249,7 @@ def test_recording_keeps_the_pauses(monkeypatch):
     """The recorder writes the pauses between lines as waits."""
     t = clnt.Transcript("u.v.w")
     clock = iter([11.5, 11.5, 14.25])
-    monkeypatch.setattr(clnt.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(clnt, "clock", lambda: next(clock))
     t.last = 10.0
     for text in ("5", '"quoted"', clnt.scenario.EOF):
         t.type(text)
