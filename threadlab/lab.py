@@ -3,6 +3,7 @@
 import os
 import re
 import select
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -14,6 +15,17 @@ CLIENTS = {f"client{i}": host for i, host in enumerate(
     ["u.v.w", "x.y.z", "r.s.t", "o.p.q", "l.m.n", "i.j.k", "f.g.h", "d.e.f"], 1)}
 IDLE = "threadlab/compose.idle.yml"  # every client host up and idle, for commands run on it
 LISTENING = "listening on port"  # in the log of the server and the sieve worker once they take connections
+
+
+def engine_problem():
+    """Why this machine cannot run a lab, in one line (no docker, no engine, no Compose v2), or None."""
+    if not shutil.which("docker"):
+        return "no docker command: install Docker Engine"
+    if subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
+        return "the Docker engine does not answer"
+    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0:
+        return "no Compose v2 (scripts/install-compose installs it)"
+    return None
 
 
 class Lab:

@@ -26,7 +26,7 @@ from pathlib import Path
 from common import check, protocol, scenario
 
 from threadlab import timeline
-from threadlab.lab import CLIENTS, IDLE, LISTENING, ROOT, Lab
+from threadlab.lab import CLIENTS, IDLE, LISTENING, ROOT, Lab, engine_problem
 
 PROJECT = os.environ.get("REPLAY_PROJECT", "threadlab-replay")
 NET = os.environ.get("REPLAY_NET", "10.9.3")
@@ -161,6 +161,8 @@ def main(argv):
     if not paths or any(a.startswith("-") and a != "-v" for a in argv[1:]):
         refuse("usage: scripts/replay [-v] SCENARIO [SCENARIO ...]")
     scenarios = load(paths)
+    if problem := engine_problem():
+        refuse(f"replay: {problem}")
     hosts = sorted({h for sc in scenarios for h in sc.hosts}, key=list(SERVICES).index)
     lab = Lab(PROJECT, NET, files=("docker-compose.yml", IDLE))
     signal.signal(signal.SIGTERM, signal.default_int_handler)

@@ -2,26 +2,18 @@
 
 import fcntl
 import os
-import shutil
-import subprocess
 
 import pytest
 import testinfra
 from replays import Replay
 
-from threadlab.lab import CLIENTS, IDLE, ROOT, Lab
+from threadlab.lab import CLIENTS, IDLE, ROOT, Lab, engine_problem
 
 
 @pytest.fixture(scope="session")
 def docker_engine():
     """Skip without a Docker engine and Compose v2, except in CI, where that is a failure."""
-    problem = None
-    if not shutil.which("docker"):
-        problem = "no docker command"
-    elif subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
-        problem = "the Docker engine does not answer"
-    elif subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0:
-        problem = "no Compose v2 (scripts/install-compose installs it)"
+    problem = engine_problem()
     if problem:
         if os.environ.get("CI") == "true":
             pytest.fail(f"integration tests must run in CI: {problem}", pytrace=False)
