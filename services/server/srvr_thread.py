@@ -9,6 +9,11 @@ comments give the tutorial's line numbers. Changes, each needed to run it:
   thread is logged and still counts the client out, or line 50 spins forever.
 - Lines 31-33 take vlock to change nclnt; the tutorial names nclntlock for
   that (line 43), and this takes nclntlock.
+- Line 29 sends v as this thread wrote it at line 27, not v read again after
+  the lock is released (line 28): by then another thread may have added its
+  k, and the client would get that v, not its own. Under the GIL that takes a
+  switch at the release; on free-threaded Python (SERVER_PYTHON=ft) it is
+  common, and the echoes fit no serial order although no update is lost.
 Kept as the tutorial has them: exactly NCLIENTS connections are accepted and
 each counts as a client (a port probe too), and the main thread busy-waits
 (line 50). No IDLE_TIMEOUT, MAX_CLIENTS or one-k-at-a-time check: those are
@@ -42,10 +47,10 @@ def serveclient(c, i):  # 19
             old = v
             if tally.race_yield:
                 time.sleep(0)
-            v = old + k  # 27: v += k
+            v = mine = old + k  # 27: v += k
             if tally.lock:
                 vlock.release()  # 28
-            c.send(protocol.encode_v(v))  # 29
+            c.send(protocol.encode_v(mine))  # 29: c.send(chr(v)), v as this thread wrote it
     except Exception as e:
         log.warning("%s dropped: %s", who, e)
     c.close()  # 30
