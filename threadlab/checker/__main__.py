@@ -75,7 +75,10 @@ def main_one(args):
     sub = Submission(args.name or student_name(args.path), args.mode, Path(args.path), args.python)
     print(f"check {sub.kind}: {rel(sub.path)} as {sub.student} (Python {sub.python}): {len(checks)} checks, "
           f"each in a fresh server", file=sys.stderr, flush=True)
-    check_submission(sub, cfg, checks, OUT)
+    n = len(checks)
+    progress = lambda r: print(f"  {len(sub.results)}/{n} {r.name}: {'PASS' if r.passed else 'FAIL'} ({r.seconds:.0f} s)",
+                               file=sys.stderr, flush=True)
+    check_submission(sub, cfg, checks, OUT, on_check=progress)
     print(report.card(sub, rel))
     print(f"each check's output: {rel(OUT / sub.student)}/")
     data = report.as_json(sub)

@@ -37,7 +37,8 @@ def play(lab, check, nclients=None, start=None, ended=None):
                          grace=check.time, ended=ended)
     for host, c in result["clients"].items():
         lab.note(f"--- {host}: {len(c['echoes'])} echoes, left: {c['left']} ---")
-        lab.note("\n".join(c.get("output", [])))
+        out = c.get("output", [])
+        lab.note("\n".join(out if len(out) <= 60 else [*out[:30], f"... {len(out) - 60} lines ...", *out[-30:]]))
     lab.note(f"final value: {result['final']}; problems: {result['problems'] or 'none'}")
     return sc, result
 
