@@ -1,0 +1,164 @@
+"""scripts/check on students of our own (tests/students/): each verdict, and above all no false PASS.
+
+Each class runs once (module scope), every submission in a lab of its own (threadlab-check-NNN-*,
+10.9.100-199), two at a time. On a loaded 2-core machine a server submission takes minutes:
+this module is the suite's slowest. Nothing here sleeps for readiness: the checker polls.
+"""
+
+import csv
+import json
+import os
+import subprocess
+
+import pytest
+
+from threadlab.checker import config
+from threadlab.lab import ROOT
+
+CHECK = [str(ROOT / "scripts" / "check")]
+STUDENTS = ROOT / "tests" / "students"
+SERVER = [c.name for c in config.load().server]
+CLIENT = [c.name for c in config.load().client]
+
+
+def run(args, out, timeout=3600):
+    r = subprocess.run(CHECK + args, capture_output=True, text=True, timeout=timeout,
+                       env=dict(os.environ, CHECK_OUT=str(out)))
+    return r
+
+
+def leftovers():
+    """Containers or networks of the checker still on this machine."""
+    ps = subprocess.run(["docker", "ps", "-a", "--format", "{{.Names}}"], capture_output=True, text=True).stdout
+    nets = subprocess.run(["docker", "network", "ls", "--format", "{{.Name}}"], capture_output=True, text=True).stdout
+    return [n for n in (ps + nets).split() if n.startswith("threadlab-check-")]
+
+
+def graded(tmp, kind):
+    out = tmp / "out"
+    r = run(["class", str(STUDENTS / kind), "--kind", kind, "--csv", str(tmp / "class.csv"), "--jobs", "2"], out)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rows = {row["student"]: row for row in csv.DictReader((tmp / "class.csv").open())}
+    failed = {s: {c for c in (SERVER if kind == "server" else CLIENT) if row[c] == "0"} for s, row in rows.items()}
+    return r, rows, failed, out
+
+
+@pytest.fixture(scope="module")
+def servers(docker_engine, tmp_path_factory):
+    return graded(tmp_path_factory.mktemp("servers"), "server")
+
+
+@pytest.fixture(scope="module")
+def clients(docker_engine, tmp_path_factory):
+    return graded(tmp_path_factory.mktemp("clients"), "client")
+
+
+@pytest.mark.parametrize("student", ["good_threading", "good_selectors", "lab_threading", "lab_thread", "lab_asyncio"])
+def test_correct_servers_score_full_marks(servers, student):
+    """Our correct servers (a thread per client; one thread with selectors) and each of the lab's own
+    server variants pass every check."""
+    _, rows, failed, _ = servers
+    assert failed[student] == set(), rows[student]
+    assert rows[student]["total"] == rows[student]["max"]
+
+
+def test_no_lock_with_a_yield_loses_updates(servers):
+    """No lock and a yield between the read and the write of v: contention loses updates and fails."""
+    _, _, failed, out = servers
+    assert "contention" in failed["nolock_yield"]
+    assert "lost updates" in (out / "nolock_yield" / "contention.log").read_text()
+    assert not failed["nolock_yield"] & {"sigterm", "rude-peers"}
+
+
+def test_no_lock_without_a_yield_passes_on_311(servers):
+    """A bare unlocked `v += k` loses nothing on CPython 3.11 (no thread switch inside it): the checker,
+    looking from outside, cannot fail it. docs/checker.md says so; this pins it down."""
+    _, _, failed, _ = servers
+    assert failed["nolock_plain"] == set()
+
+
+def test_no_mod_256_fails_past_255(servers):
+    """bytes([v]) raises past 255: long fails, and so does everything whose total passes 255, nothing else."""
+    _, _, failed, _ = servers
+    assert "long" in failed["nomod"]
+    assert failed["nomod"] <= {"long", "contention", "flood"}
+
+
+def test_crash_on_a_probe_fails_only_the_rude_peers(servers):
+    _, _, failed, out = servers
+    assert failed["probe_crash"] == {"rude-peers"}
+    assert "probe" in (out / "probe_crash" / "rude-peers.log").read_text()
+
+
+def test_a_fixed_two_connections_fail_the_checks_with_more(servers):
+    """The tutorial's shape with two clients hard-wired: fine with two clients, a failure with more."""
+    _, _, failed, _ = servers
+    assert {"more-clients", "many", "contention"} <= failed["fixed_two"]
+    assert not failed["fixed_two"] & {"tutorial", "long", "bad-input", "final-line"}
+
+
+def test_no_false_pass(servers):
+    """The worst bug is a PASS for a server that is not right: one that dies at once scores 0 on every
+    check; one that echoes k and prints a made-up total passes nothing that looks at v."""
+    _, rows, failed, out = servers
+    assert failed["crash"] == set(SERVER) and rows["crash"]["total"] == "0"
+    assert "the server ended before it listened" in (out / "crash" / "tutorial.log").read_text()
+    assert set(SERVER) - failed["liar"] <= {"sigterm"}
+
+
+def test_class_outputs(servers):
+    """The class run: a progress line per student with its count, the CSV, a summary, and the logs kept."""
+    r, rows, _, out = servers
+    n = len(rows)
+    assert f"{n}/{n}  " in r.stdout and "1/" in r.stdout
+    assert "scores out of" in r.stdout and "passed by" in r.stdout
+    for student in rows:
+        assert sorted(p.stem for p in (out / student).glob("*.log")) == sorted(SERVER)
+        data = json.loads((out / student / "report.json").read_text())
+        assert data["score"] == int(rows[student]["total"])
+    assert leftovers() == []
+
+
+def test_clients(clients):
+    """The correct client passes all; text for a byte fails one-byte; not refusing fails bad-input alone;
+    one that sends nothing fails every check (no false PASS)."""
+    _, rows, failed, _ = clients
+    assert failed["good"] == set()
+    assert "one-byte" in failed["text_k"] and "prompt" not in failed["text_k"]
+    assert failed["no_refuse"] == {"bad-input"}
+    assert failed["silent"] == set(CLIENT) and rows["silent"]["total"] == "0"
+    assert leftovers() == []
+
+
+def test_hostile_server_fails_and_the_checker_goes_on(docker_engine, tmp_path):
+    """A server that forks to the pids limit, eats memory to the memory limit and writes garbage fails
+    its checks within their bounds; the checker reports, exits 1 and leaves nothing behind."""
+    r = run(["server", str(STUDENTS / "hostile" / "hostile.py"), "--checks", "tutorial,sigterm",
+             "--json", str(tmp_path / "h.json")], tmp_path / "out", timeout=600)
+    assert r.returncode == 1, r.stdout + r.stderr
+    data = json.loads((tmp_path / "h.json").read_text())
+    assert [c["passed"] for c in data["checks"]] == [False, False] and data["score"] == 0
+    assert r.stdout.splitlines()[1].startswith("FAIL  tutorial")
+    assert leftovers() == []
+
+
+def test_single_submission_card_and_json(docker_engine, tmp_path):
+    """A student checking their own work: the card (PASS/FAIL first), the JSON, exit 0 when all pass."""
+    r = run(["server", str(STUDENTS / "server" / "good_threading.py"), "--checks", "tutorial,sigterm",
+             "--json", "-"], tmp_path / "out", timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[1].startswith("PASS  tutorial") and lines[2].startswith("PASS  sigterm")
+    assert lines[3].startswith("score 3/3")
+    data = json.loads(r.stdout[r.stdout.index("{"):])
+    assert data["score"] == data["max"] == 3
+
+
+def test_python_27_refuses_in_one_line_without_its_image(tmp_path):
+    """--python 2.7 with no Python 2.7 image: one line, exit 2 (with it, the submission runs under `python`)."""
+    has = subprocess.run(["docker", "image", "inspect", "threadlab-host:2.7"], capture_output=True).returncode == 0
+    base = subprocess.run(["docker", "image", "inspect", "threadlab-py2-base"], capture_output=True).returncode == 0
+    if has or base:
+        pytest.skip("a Python 2.7 image is here")
+    r = run(["server", str(STUDENTS / "server" / "good_threading.py"), "--python", "2.7"], tmp_path)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and "2.7" in r.stderr
