@@ -51,7 +51,9 @@ def load(paths):
     for path in paths:
         try:
             sc = scenario.load(path)
-        except (OSError, scenario.ScenarioError) as e:
+        except OSError as e:
+            refuse(f"replay: {path}: {e.strerror}")
+        except scenario.ScenarioError as e:
             refuse(f"replay: {e}")
         for host in sc.hosts:
             if host not in SERVICES:

@@ -199,7 +199,7 @@ def main(argv):
         try:
             sc = scenario.parse(sys.stdin.read(), "<stdin>") if args.play == "-" else scenario.load(args.play)
         except (OSError, scenario.ScenarioError) as e:
-            print(f"clnt.py: {e}", file=sys.stderr)
+            print(f"clnt.py: {args.play}: {e.strerror}" if isinstance(e, OSError) else f"clnt.py: {e}", file=sys.stderr)
             return 2
         if args.host not in sc.parts:
             print(f"{args.host}: no part in {args.play}; not joining")

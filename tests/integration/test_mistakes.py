@@ -1,0 +1,149 @@
+"""The catalogue of a newcomer's mistakes: each gets one clear line (its last line on stderr), the exit code
+the README gives, no traceback, and nothing hangs (every command runs under a time bound).
+
+Exit codes: 2 a bad setting, argument or scenario; 1 the network or the lab failed (a host unreachable, a
+port taken, the lab did not come up)."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+from conftest import net, project
+
+from threadlab.lab import ROOT, Lab
+
+PY = sys.executable
+SERVER = [PY, "services/server/srvr.py"]
+PRIMES = [PY, "services/sieve/primes.py"]
+WORKER = [PY, "services/sieve/sieved.py"]
+CLIENT = [PY, "services/client/clnt.py"]
+SCENARIO = "scenarios/tutorial.scn"
+
+# (what the person did, command, settings, exit code, the last line on stderr)
+WITHOUT_DOCKER = [
+    ("a port that is not a number", SERVER + ["x"], {}, 2, "srvr.py: port must be a number from 1 to 65535, not 'x'"),
+    ("a port past 65535", SERVER + ["70000"], {}, 2, "srvr.py: port must be a number from 1 to 65535, not '70000'"),
+    ("NCLIENTS=0", SERVER + ["2000"], {"NCLIENTS": "0"}, 2, "srvr.py: NCLIENTS must be a number at least 1, not '0'"),
+    ("MAX_CLIENTS=many", SERVER + ["2000"], {"MAX_CLIENTS": "many"}, 2,
+     "srvr.py: MAX_CLIENTS must be a number at least 1, not 'many'"),
+    ("IDLE_TIMEOUT=-1", SERVER + ["2000"], {"IDLE_TIMEOUT": "-1"}, 2,
+     "srvr.py: IDLE_TIMEOUT must be a number at least 0.001, not '-1'"),
+    ("SWITCH_INTERVAL=0", SERVER + ["2000"], {"SWITCH_INTERVAL": "0"}, 2,
+     "srvr.py: SWITCH_INTERVAL must be a number at least 1e-06, not '0'"),
+    ("LOCK=maybe", SERVER + ["2000"], {"LOCK": "maybe"}, 2, "srvr.py: LOCK must be one of on, off, not 'maybe'"),
+    ("RACE_YIELD=yes", SERVER + ["2000"], {"RACE_YIELD": "yes"}, 2,
+     "srvr.py: RACE_YIELD must be one of on, off, not 'yes'"),
+    ("WAIT=spin", SERVER + ["2000"], {"WAIT": "spin"}, 2, "srvr.py: WAIT must be one of busy, block, not 'spin'"),
+    ("BREAKPOINT=1", SERVER + ["2000"], {"BREAKPOINT": "1"}, 2, "srvr.py: BREAKPOINT must be one of on, off, not '1'"),
+    ("SERVER_VARIANT=async", SERVER + ["2000"], {"SERVER_VARIANT": "async"}, 2,
+     "srvr.py: SERVER_VARIANT must be one of threading, thread, asyncio, not 'async'"),
+    ("asyncio asked to busy-wait", SERVER + ["2000"], {"SERVER_VARIANT": "asyncio", "WAIT": "busy"}, 2,
+     "srvr.py: SERVER_VARIANT=asyncio cannot do WAIT=busy"),
+    ("SIEVE_VARIANT=bogus", PRIMES + ["100", "2"], {"SIEVE_VARIANT": "bogus"}, 2,
+     "primes.py: SIEVE_VARIANT must be one of threading, threading-loop, thread, not 'bogus'"),
+    ("SIEVE_MAX_N=lots", WORKER, {"SIEVE_MAX_N": "lots"}, 2, "sieved.py: SIEVE_MAX_N must be a number at least 2, not 'lots'"),
+    ("n that is not a number", PRIMES + ["abc", "2"], {}, 2, "primes.py: error: argument n: invalid int value: 'abc'"),
+    ("no threads", PRIMES + ["100", "0"], {}, 1, "primes.py: n must be at least 2 and threads at least 1"),
+    ("a host that does not exist", CLIENT + ["nohost.invalid", "2000"], {}, 1, "clnt.py: cannot find host nohost.invalid"),
+    ("a port that is not a number, to the client", CLIENT + ["a.b.c", "abc"], {}, 2,
+     "clnt.py: error: argument port_number: invalid int value: 'abc'"),
+    ("a scenario that is not there, to the client", CLIENT + ["a.b.c", "2000", "--play", "nope.scn"], {}, 2,
+     "clnt.py: nope.scn: No such file or directory"),
+    ("clnt.py run from the repo without services/ on the path", CLIENT + ["a.b.c", "2000"], {"PYTHONPATH": ""}, 1,
+     "clnt.py: run it with services/ on the path: PYTHONPATH=services python3 services/client/clnt.py HOST PORT"),
+    ("a scenario that is not there, to replay", ["scripts/replay", "scenarios/nope.scn"], {}, 2,
+     "replay: scenarios/nope.scn: No such file or directory"),
+    ("no scenario at all, to replay", ["scripts/replay"], {}, 2, "usage: scripts/replay [-v] SCENARIO [SCENARIO ...]"),
+    ("replay without Compose v2", ["scripts/replay", SCENARIO], {"DOCKER_CONFIG": "/nonexistent"}, 2,
+     "replay: no Compose v2 (scripts/install-compose installs it)"),
+    ("balance with n of 1", ["scripts/balance", "--local", "--n", "1"], {}, 2,
+     "balance: argument --n: n must be a number from 2 to 10000000, not '1'"),
+]
+
+
+def run(command, settings, timeout=120):
+    env = {**os.environ, **settings}
+    if env.get("PYTHONPATH") == "":
+        del env["PYTHONPATH"]
+    return subprocess.run(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def assert_one_line(r, code, line):
+    assert "Traceback" not in r.stdout + r.stderr, r.stderr
+    assert (r.returncode, r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "") == (code, line), r.stderr
+
+
+@pytest.mark.parametrize("what, command, settings, code, line", WITHOUT_DOCKER, ids=[m[0] for m in WITHOUT_DOCKER])
+def test_mistake_without_the_lab(what, command, settings, code, line):
+    """A mistake in a setting, an argument or a file: the one line and the exit code, at once."""
+    assert_one_line(run(command, settings), code, line)
+
+
+def test_port_in_use_is_one_line():
+    """A server started where another already listens: one line, exit 1."""
+    with socket.create_server(("", 0)) as taken:
+        r = run(SERVER + [str(taken.getsockname()[1])], {})
+    assert r.returncode == 1 and r.stderr.startswith("srvr.py: cannot listen on port") and len(r.stderr.splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def scenarios(tmp_path_factory):
+    """A folder of the test's own scenarios, mounted where the lab's are: the shipped folder is left alone."""
+    folder = tmp_path_factory.mktemp("scenarios")
+    (folder / "broken.scn").write_text("u.v.w: 5 zz 0\nx.y.z: 0\n")
+    (folder / "lonely.scn").write_text("u.v.w: 5 0\n")
+    folder.chmod(0o755)  # the hosts' user, lab, reads it
+    override = folder / "compose.override.yml"
+    override.write_text(json.dumps({"services": {s: {"volumes": [f"{folder}:/scenarios:ro"]}
+                                                 for s in ("scenario", "client1", "client2")}}))
+    return override
+
+
+@pytest.fixture(scope="module")
+def mistaken(docker_engine, scenarios):
+    """A lab for the mistakes made with Docker, its own project and subnet, its scenarios from the test's folder."""
+    lab = Lab(project("threadlab-test-mistakes"), net(9), files=("docker-compose.yml", str(scenarios)), profiles=())
+    lab.down()
+    lab.compose("build", timeout=300)
+    yield lab
+    lab.down()
+
+
+@pytest.mark.parametrize("scenario_file, line", [
+    ("nope.scn", "scenario: scenarios/nope.scn: No such file or directory"),
+    ("broken.scn", "scenario: scenarios/broken.scn:1: 'zz' is not a number, \"text\", a wait like +0.5, a repeat like "
+     "3*1, or EOF"),
+    ("lonely.scn", "scenario: scenarios/lonely.scn has parts for 1 hosts, and the server waits for NCLIENTS=2"),
+])
+def test_bad_scenario_ends_docker_compose_up(mistaken, scenario_file, line):
+    """docker compose up with a SCENARIO that is missing, malformed or too small for NCLIENTS ends at once, exit 1,
+    with one line naming the file as the person wrote it; no server is left waiting."""
+    r = subprocess.run(mistaken.command("up"), cwd=ROOT, env=dict(mistaken.env, SCENARIO=scenario_file),
+                       capture_output=True, text=True, timeout=120)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out
+    assert line in out and "Traceback" not in out
+    running = subprocess.run(["docker", "ps", "-q", "--filter", f"label=com.docker.compose.project={mistaken.project}",
+                              "--filter", "label=com.docker.compose.service=server"], capture_output=True, text=True)
+    assert running.stdout.strip() == ""  # no server waiting for clients that never come
+    mistaken.down()
+
+
+def test_client_before_the_server(mistaken):
+    """A client started with no server up: one line and exit 1, not a hang."""
+    r = subprocess.run(mistaken.command("run", "--rm", "--no-deps", "-T", "client1", "python", "clnt.py", "a.b.c", "2000"),
+                       cwd=ROOT, env=mistaken.env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert r.returncode == 1 and "Traceback" not in r.stdout + r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("clnt.py: cannot "), r.stderr
+
+
+def test_bad_setting_in_a_replay(tmp_path):
+    """LOCK=maybe scripts/replay: the server's own line and exit 2 (not a traceback and the build's output)."""
+    env = dict(REPLAY_PROJECT=project("threadlab-test-mistakes-replay"), REPLAY_NET=net(10), REPLAY_OUT=str(tmp_path),
+               LOCK="maybe")
+    r = run(["scripts/replay", SCENARIO], env, timeout=300)
+    assert_one_line(r, 2, "srvr.py: LOCK must be one of on, off, not 'maybe'")
