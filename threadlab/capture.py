@@ -22,6 +22,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from capture import wire
@@ -98,6 +99,7 @@ class Capture(threading.Thread):
         self.project, self.cid, self.n, self.port = project, cid, n, port
         self.path = out / f"{project}-{n}.pcap"
         self.listening = threading.Event()
+        self.listened = None  # when tcpdump said it listens, by the host's clock
         self.proc = None
 
     def command(self):
@@ -113,11 +115,12 @@ class Capture(threading.Thread):
         errors = []
         threading.Thread(target=self.watch, args=(errors,), daemon=True).start()
         with open(self.path, "wb", buffering=0) as copy:
-            count = 0
+            count, first = 0, None
             try:
                 header, packets = wire.read_stream(wire.Tee(self.proc.stdout, copy))
                 for p in packets:
                     count += 1
+                    first = first or p.time
                     if s := wire.segment(header.link, p):
                         for line in printer.lines(s):
                             say(str(line))
@@ -127,8 +130,9 @@ class Capture(threading.Thread):
         self.proc.wait()
         ended = next((e for e in errors if "disappeared" in e), None)
         if ended or self.proc.returncode == 0:
+            lead = f", the first {first - self.listened:.2f} s after tcpdump listened" if first and self.listened else ""
             say(f"capture: session {self.n} ended with a.b.c: {count} {'packet' if count == 1 else 'packets'}"
-                f" in {os.path.relpath(self.path)}")
+                f" in {os.path.relpath(self.path)}{lead}")
         else:
             say(f"capture: session {self.n}: {errors[-1] if errors else f'docker run ended {self.proc.returncode}'}")
 
@@ -138,6 +142,7 @@ class Capture(threading.Thread):
             if line.startswith("tcpdump: ") and LISTENING in line:
                 say(f"capture: session {self.n}: tcpdump listening in a.b.c's network namespace "
                     f"(server container {self.cid[:12]})")
+                self.listened = time.time()
                 self.listening.set()
             elif line and "packets" not in line:
                 errors.append(line)
