@@ -30,7 +30,7 @@ from capture import wire
 from threadlab.lab import ROOT
 
 IMAGE = "threadlab-capture:3.11"
-# The capture service of docker-compose.yml, as docker run flags (a unit test checks they agree).
+# The capture service of docker-compose.yml, as docker run flags: keep the two alike.
 HARDENING = ["--cap-drop", "ALL", "--cap-add", "NET_RAW", "--read-only", "--init", "--pids-limit", "64",
              "--memory", "128m", "--user", "10001"]
 OUT = ROOT / "out" / "capture"
