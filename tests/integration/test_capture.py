@@ -7,12 +7,13 @@ import time
 
 import pytest
 from capture import wire
+from conftest import net, project
 from replays import Replay
 
 from threadlab.lab import ROOT, Lab
 
-PROJECT = "threadlab-test-capture"
-NET = "10.9.50"
+PROJECT = project("threadlab-test-capture")
+NET = net(50)
 CAPTURE = [str(ROOT / "scripts" / "capture")]
 
 
