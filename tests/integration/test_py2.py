@@ -7,7 +7,6 @@ Debian 11's python2 (no registry): about three minutes the first time, then noth
 
 import re
 import subprocess
-import time
 
 import pytest
 from conftest import net, project
@@ -49,9 +48,7 @@ for port in range(first, first + count):
     b.close()
 """
 ONES = 127  # per client: v stays at most 254, what srvr.py's chr(v) can send (it raises past 255)
-RACE_SESSIONS = 40  # at most, at CHECK_INTERVAL=1: see test_unlocked_server_loses_updates
 RACE_BATCH = 10  # sessions per pair of docker exec's
-RACE_BUDGET = 20  # seconds: no new batch after that
 LOCKED_SESSIONS = 5
 FINAL = re.compile(r"^the final value of v is (\d+)$", re.M)
 
@@ -180,23 +177,15 @@ def test_py2_threads_lose_updates_in_a_loop(lab):
     assert int(r.stdout.split()[-1]) < 1000000, r.stdout
 
 
-def test_unlocked_server_loses_updates(idle):
-    """srvr.py without lines 26 and 28 (unlocked.py), CHECK_INTERVAL=1: some session ends below 254.
+def test_unlocked_server_is_generated_and_serves(idle):
+    """srvr.py without lines 26 and 28 (unlocked.py, generated from the original), CHECK_INTERVAL=1: every session
+    ends, and none ends above the 254 its clients sent, for no update is ever counted twice.
 
-    Not reliable, and said so: srvr.py's chr(v) caps a session at 254 updates (v past 255 kills the
-    thread), and under Python 2.7's GIL a thread switch inside `v += k` is rare. Measured here: 11
-    sessions of 40 lost updates on a quiet machine (27 %), 2 of 190 under load (1 %), none of 30 at
-    the default check interval, none of 13 with clnt.py waiting for each echo. At 27 % the chance
-    that RACE_SESSIONS = 40 sessions lose nothing is 0.73 ** 40 = 3e-6, at 1 % it is 0.99 ** 40 = 67 %.
-    So a loss passes, and none in RACE_SESSIONS (or RACE_BUDGET s) is an xfail that says so, not a
-    failure; the loop test above is the reliable one. The lock's absence is what is certain.
+    Whether one ends below is left to measurement, not asserted: srvr.py's chr(v) caps a session at 254
+    updates, and under Python 2.7's GIL a switch inside `v += k` is rare at that count. Measured here: 11
+    sessions of 40 lost updates on a quiet machine, 2 of 190 under load, none at the default check interval.
+    The two-thread loop above is the reliable loss.
     """
-    finals, start = [], time.monotonic()
-    while (len(finals) < RACE_SESSIONS and time.monotonic() - start < RACE_BUDGET
-           and (not finals or min(finals) == 2 * ONES)):
-        batch = sessions(idle, "unlocked.py", 4000 + len(finals), RACE_BATCH, CHECK_INTERVAL=1)
-        assert all(1 <= v <= 2 * ONES for v in batch), batch
-        finals += batch
+    finals = sessions(idle, "unlocked.py", 4000, RACE_BATCH, CHECK_INTERVAL=1)
     print(f"unlocked, CHECK_INTERVAL=1: {finals}")
-    if min(finals) == 2 * ONES:
-        pytest.xfail(f"no update lost in {len(finals)} sessions of the unlocked server (rare under the GIL)")
+    assert len(finals) == RACE_BATCH and all(1 <= v <= 2 * ONES for v in finals), finals
