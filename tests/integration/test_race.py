@@ -3,7 +3,7 @@
 Without the lock and without the forced yield, the threaded server loses updates there: two of its
 threads really run `v = self.v; self.v = v + k` at once, on two CPUs. With the lock it loses none,
 and neither does the asyncio server without an await (one thread). Every variant and lesson setting
-works on that interpreter. Labs threadlab-test-race0 to 3, on 10.9.30 to 10.9.33.
+works on that interpreter. Labs threadlab-test-race0 to 3, on the session's nets 30 to 33.
 
 Reliable by design, on a loaded two-core machine:
 - What must lose nothing (the lock, asyncio) is checked whatever the timing: any loss is a bug.
@@ -33,6 +33,7 @@ Reliable by design, on a loaded two-core machine:
 import re
 
 import pytest
+from conftest import net, project
 from replays import Replay
 
 PLAIN_FT = {"SERVER_PYTHON": "ft"}
@@ -69,7 +70,7 @@ def passing(docker_engine, replays, scenarios):
     started = {}
     try:
         for i, (name, settings) in enumerate(MUST_PASS.items()):
-            started[name] = Replay(f"threadlab-test-race{i}", f"10.9.{30 + i}",
+            started[name] = Replay(project(f"threadlab-test-race{i}"), net(30 + i),
                                    [scenarios / "contended.scn", scenarios / "brisk.scn"], scenarios / f"out{i}", **settings)
         yield started
     finally:
@@ -100,7 +101,7 @@ def test_on_free_threaded_python_no_lock_loses_updates(passing, scenarios):
         r.result()
     attempts = []
     for attempt in range(TRIES):
-        code, out, results = Replay("threadlab-test-race3", "10.9.33", [scenarios / "big.scn"],
+        code, out, results = Replay(project("threadlab-test-race3"), net(33), [scenarios / "big.scn"],
                                     scenarios / f"lost{attempt}", **PLAIN_FT, LOCK="off").result()
         assert "big" in results, out
         res = results["big"]
