@@ -2,6 +2,7 @@
 
 import fcntl
 import os
+import subprocess
 
 import pytest
 import testinfra
@@ -130,3 +131,35 @@ def pytest_runtest_makereport(item, call):
     lab = item.funcargs.get("lab") if hasattr(item, "funcargs") else None
     if rep.failed and isinstance(lab, Lab):
         rep.sections.append(("compose logs", lab.all_logs()))
+
+
+def lab_things():
+    """Every container, network and volume a Compose project or a swarm stack of the lab made: {(kind, name)}."""
+    things = set()
+    for kind, label in (("container", "com.docker.compose.project"), ("network", "com.docker.compose.project"),
+                        ("volume", "com.docker.compose.project"), ("container", "com.docker.stack.namespace"),
+                        ("network", "com.docker.stack.namespace")):
+        r = subprocess.run(["docker", kind, "ls", "-a" if kind == "container" else "-q", "--filter", f"label={label}",
+                            "--format", f'{{{{.Label "{label}"}}}} {{{{.Names}}}}' if kind == "container"
+                            else f'{{{{.Label "{label}"}}}} {{{{.Name}}}}'], capture_output=True, text=True)
+        for line in r.stdout.splitlines():
+            owner, _, name = line.partition(" ")
+            if owner.startswith("threadlab-") and (owner.endswith(f"-{SLOT}") if SLOT else not owner[-2:-1] == "-"
+                                                   or not owner[-1].isdigit()):
+                things.add((kind, name))
+    return things
+
+
+def pytest_sessionstart(session):
+    session.config.lab_things_before = lab_things() if engine_problem() is None else set()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """After every fixture's teardown: nothing a lab, a replay, a capture, the swarm test or the checker made is
+    left behind (containers, networks, volumes). What is left fails the session and is named."""
+    if engine_problem() is not None or not hasattr(session.config, "lab_things_before"):
+        return
+    left = sorted(lab_things() - session.config.lab_things_before)
+    if left:
+        print("\nleft behind by this test session:", *(f"  {kind} {name}" for kind, name in left), sep="\n")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
