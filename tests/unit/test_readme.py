@@ -11,11 +11,11 @@ code when that is not 0. What varies from run to run is written as a placeholder
 
 Runs of spaces match runs of spaces. Other blocks are ```text (screens, files) and hold no commands.
 
-COMMANDS names, for each command, the test that runs it: tests/integration/test_readme.py runs the
+COMMANDS names, for each command, the test that runs it: tests/integration/test_readme_live.py runs the
 quick ones for real through one helper (readme_run) and checks their output against the block;
 the slow ones (replays, benchmarks, the balance table) are run by the tests named. A command in the
 docs and not here fails this file, and so does an entry here whose test does not exist or, in
-test_readme.py, does not name its command.
+test_readme_live.py, does not name its command.
 """
 
 import ast
@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs" / "lessons").glob("*.md"))]
-INTEGRATION = "tests/integration/test_readme.py"
+INTEGRATION = "tests/integration/test_readme_live.py"
 LESSONS = "tests/integration/test_lessons.py"
 REPLAY = "tests/integration/test_replay.py"
 
@@ -222,14 +222,11 @@ def test_the_readme_links_every_lesson():
         assert f"](docs/lessons/{lesson.name})" in readme, lesson.name
 
 
-PENDING = {"docs/wire.md", "docs/checker.md", "services/tutorial/README.md"}  # being written beside this
-
-
 def test_links_between_the_docs_resolve():
     for path in DOCS:
         for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", path.read_text()):
             where = (path.parent / target).resolve()
-            assert where.exists() or str(where.relative_to(ROOT)) in PENDING, f"{path.name}: {target}"
+            assert where.exists(), f"{path.name}: {target}"
 
 
 def test_the_project_tree_has_every_folder():
