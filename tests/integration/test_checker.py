@@ -155,10 +155,9 @@ def test_single_submission_card_and_json(docker_engine, tmp_path):
 
 
 def test_python_27_refuses_in_one_line_without_its_image(tmp_path):
-    """--python 2.7 with no Python 2.7 image: one line, exit 2 (with it, the submission runs under `python`)."""
-    has = subprocess.run(["docker", "image", "inspect", "threadlab-host:2.7"], capture_output=True).returncode == 0
-    base = subprocess.run(["docker", "image", "inspect", "threadlab-py2-base"], capture_output=True).returncode == 0
-    if has or base:
-        pytest.skip("a Python 2.7 image is here")
-    r = run(["server", str(STUDENTS / "server" / "good_threading.py"), "--python", "2.7"], tmp_path)
-    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and "2.7" in r.stderr
+    """--python 2.7 with no Python 2.7 image nor base (CHECK_PY2 names two that are not here): one line, exit 2."""
+    r = subprocess.run(CHECK + ["server", str(STUDENTS / "server" / "good_threading.py"), "--python", "2.7"],
+                       capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, CHECK_OUT=str(tmp_path), CHECK_PY2="threadlab-none:2.7,threadlab-none-base"))
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "no Python 2.7 here: the image threadlab-none-base is missing" in r.stderr

@@ -27,8 +27,9 @@ PREFIX = "threadlab-check"
 SUBNETS = range(100, 200)  # 10.9.100.0/24 to 10.9.199.0/24: the checker's only subnets
 PORT = 2000
 ENTRY = {"server": "srvr.py", "client": "clnt.py"}
-IMAGES = {"3": "threadlab-host:3.11", "2.7": "threadlab-host:2.7"}
-PY2_BASE = "threadlab-py2-base"
+# CHECK_PY2: the Python 2.7 image and base to use (threadlab-host:2.7 and threadlab-py2-base), e.g. to try another
+PY2_IMAGE, PY2_BASE = os.environ.get("CHECK_PY2", "threadlab-host:2.7,threadlab-py2-base").split(",", 1)
+IMAGES = {"3": "threadlab-host:3.11", "2.7": PY2_IMAGE}
 _subnet_lock = threading.Lock()
 _taken = set()  # subnets this process holds
 
