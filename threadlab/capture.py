@@ -106,7 +106,7 @@ class Capture(threading.Thread):
         return ["docker", "run", "--rm", "--name", f"{self.project}-capture-{self.n}", "--network",
                 f"container:{self.cid}", "--label", f"com.docker.compose.project={self.project}",
                 "--label", "org.threadlab.capture=1", *HARDENING, IMAGE,
-                "tcpdump", "-p", "-i", "eth0", "-U", "-w", "-", f"tcp port {self.port}"]
+                "tcpdump", "-p", "--immediate-mode", "-i", "eth0", "-U", "-w", "-", f"tcp port {self.port}"]
 
     def run(self):
         net = lab_net(self.cid)
