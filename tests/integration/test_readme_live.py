@@ -369,7 +369,7 @@ def test_tutorial_by_hand(results):
     assert codes == (0, 0)
     assert last == "the final value of v is 276"
     lesson = (ROOT / "README.md").read_text()
-    shown = lesson[lesson.index("```text\ninput k 5"):].split("```")[1].strip()
+    shown = lesson[lesson.index("```text\ninput k 5"):].split("```")[1].removeprefix("text").strip()
     assert shown in "\n".join(lab_screen(screen)), screen
 
 
