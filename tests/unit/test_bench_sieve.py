@@ -77,7 +77,7 @@ def test_plain_gives_the_tutorials_counts(n, count, nthreads):
 @pytest.mark.parametrize("n, count", TUTORIAL)
 def test_numpy_gives_the_tutorials_counts(n, count, workers):
     """The host-only numpy reference: the same counts (skipped where numpy is missing)."""
-    sieve_numpy = pytest.importorskip("sieve_numpy", exc_type=ImportError)
+    sieve_numpy = pytest.importorskip("sieve.sieve_numpy", exc_type=ImportError)
     assert sieve_numpy.count_primes(n, workers)[0] == count
     assert sieve_numpy.count_primes(n, workers, segment=777)[0] == count
 
