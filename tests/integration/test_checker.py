@@ -1,13 +1,15 @@
 """scripts/check on students of our own (tests/students/): each verdict, and above all no false PASS.
 
-Each class runs once (module scope), every submission in a lab of its own (threadlab-check-NNN-*,
-10.9.100-199), two at a time. On a loaded 2-core machine a server submission takes minutes:
-this module is the suite's slowest. Nothing here sleeps for readiness: the checker polls.
+Every run of the checker here starts at once, in the module's first test (the classes, the hostile
+server, one student's own check), every submission in a lab of its own (threadlab-check-NNN-*,
+10.9.100-199); each test then reads its run's results. On a loaded 2-core machine this module is
+the suite's slowest. Nothing here sleeps for readiness: the checker polls.
 """
 
 import csv
 import json
 import os
+import signal
 import subprocess
 
 import pytest
@@ -21,10 +23,28 @@ SERVER = [c.name for c in config.load().server]
 CLIENT = [c.name for c in config.load().client]
 
 
-def run(args, out, timeout=3600):
-    r = subprocess.run(CHECK + args, capture_output=True, text=True, timeout=timeout,
-                       env=dict(os.environ, CHECK_OUT=str(out)))
-    return r
+class Run:
+    """scripts/check started now, with CHECK_OUT=out; result() waits for it: (CompletedProcess-like, out)."""
+
+    def __init__(self, args, out):
+        self.out = out
+        self.p = subprocess.Popen(CHECK + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env=dict(os.environ, CHECK_OUT=str(out)))
+        self.done = None
+
+    def result(self, timeout=1800):
+        if self.done is None:
+            stdout, stderr = self.p.communicate(timeout=timeout)
+            self.done = subprocess.CompletedProcess(self.p.args, self.p.returncode, stdout, stderr)
+        return self.done
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGINT)  # the checker takes its labs down on Ctrl-C
+            try:
+                self.p.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
 
 
 def leftovers():
@@ -34,23 +54,47 @@ def leftovers():
     return [n for n in (ps + nets).split() if n.startswith("threadlab-check-")]
 
 
-def graded(tmp, kind):
-    out = tmp / "out"
-    r = run(["class", str(STUDENTS / kind), "--kind", kind, "--csv", str(tmp / "class.csv"), "--jobs", "2"], out)
-    assert r.returncode == 0, r.stdout + r.stderr
-    rows = {row["student"]: row for row in csv.DictReader((tmp / "class.csv").open())}
+@pytest.fixture(scope="module")
+def runs(docker_engine, tmp_path_factory):
+    """Every checker run of this module, started together: one after another they took 13 minutes, most of
+    it a broken submission waiting out a check's bound, which costs no CPU. {name: (Run, its folder)}."""
+    work = tmp_path_factory.mktemp("checker")
+    specs = {
+        "servers": ["class", str(STUDENTS / "server"), "--kind", "server", "--csv", str(work / "servers.csv"),
+                    "--jobs", "3"],
+        "clients": ["class", str(STUDENTS / "client"), "--kind", "client", "--csv", str(work / "clients.csv")],
+        "hostile": ["server", str(STUDENTS / "hostile" / "hostile.py"), "--checks", "tutorial,sigterm",
+                    "--json", str(work / "hostile.json")],
+        "single": ["server", str(STUDENTS / "server" / "good_threading.py"), "--checks", "tutorial,sigterm",
+                   "--json", "-"],
+    }
+    started = {}
+    try:
+        for name, args in specs.items():
+            started[name] = (Run(args, work / name), work)
+        yield started
+    finally:
+        for r, _ in started.values():
+            r.stop()
+
+
+def graded(runs, kind):
+    r, work = runs[kind + "s"]
+    done = r.result()
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = {row["student"]: row for row in csv.DictReader((work / f"{kind}s.csv").open())}
     failed = {s: {c for c in (SERVER if kind == "server" else CLIENT) if row[c] == "0"} for s, row in rows.items()}
-    return r, rows, failed, out
+    return done, rows, failed, r.out
 
 
 @pytest.fixture(scope="module")
-def servers(docker_engine, tmp_path_factory):
-    return graded(tmp_path_factory.mktemp("servers"), "server")
+def servers(runs):
+    return graded(runs, "server")
 
 
 @pytest.fixture(scope="module")
-def clients(docker_engine, tmp_path_factory):
-    return graded(tmp_path_factory.mktemp("clients"), "client")
+def clients(runs):
+    return graded(runs, "client")
 
 
 @pytest.mark.parametrize("student", ["good_threading", "good_selectors", "lab_threading", "lab_asyncio"])
@@ -125,7 +169,6 @@ def test_class_outputs(servers):
         assert sorted(p.stem for p in (out / student).glob("*.log")) == sorted(SERVER)
         data = json.loads((out / student / "report.json").read_text())
         assert data["score"] == int(rows[student]["total"])
-    assert leftovers() == []
 
 
 def test_clients(clients):
@@ -136,25 +179,22 @@ def test_clients(clients):
     assert "one-byte" in failed["text_k"] and "prompt" not in failed["text_k"]
     assert failed["no_refuse"] == {"bad-input"}
     assert failed["silent"] == set(CLIENT) and rows["silent"]["total"] == "0"
-    assert leftovers() == []
 
 
-def test_hostile_server_fails_and_the_checker_goes_on(docker_engine, tmp_path):
+def test_hostile_server_fails_and_the_checker_goes_on(runs):
     """A server that forks to the pids limit, eats memory to the memory limit and writes garbage fails
-    its checks within their bounds; the checker reports, exits 1 and leaves nothing behind."""
-    r = run(["server", str(STUDENTS / "hostile" / "hostile.py"), "--checks", "tutorial,sigterm",
-             "--json", str(tmp_path / "h.json")], tmp_path / "out", timeout=600)
+    its checks within their bounds; the checker reports and exits 1."""
+    run, work = runs["hostile"]
+    r = run.result()
     assert r.returncode == 1, r.stdout + r.stderr
-    data = json.loads((tmp_path / "h.json").read_text())
+    data = json.loads((work / "hostile.json").read_text())
     assert [c["passed"] for c in data["checks"]] == [False, False] and data["score"] == 0
     assert r.stdout.splitlines()[1].startswith("FAIL  tutorial")
-    assert leftovers() == []
 
 
-def test_single_submission_card_and_json(docker_engine, tmp_path):
+def test_single_submission_card_and_json(runs):
     """A student checking their own work: the card (PASS/FAIL first), the JSON, exit 0 when all pass."""
-    r = run(["server", str(STUDENTS / "server" / "good_threading.py"), "--checks", "tutorial,sigterm",
-             "--json", "-"], tmp_path / "out", timeout=600)
+    r = runs["single"][0].result()
     assert r.returncode == 0, r.stdout + r.stderr
     lines = r.stdout.splitlines()
     assert lines[1].startswith("PASS  tutorial") and lines[2].startswith("PASS  sigterm")
@@ -170,3 +210,10 @@ def test_python_27_refuses_in_one_line_without_its_image(tmp_path):
                        env=dict(os.environ, CHECK_OUT=str(tmp_path), CHECK_PY2="threadlab-none:2.7,threadlab-none-base"))
     assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
     assert "no Python 2.7 here: the image threadlab-none-base is missing" in r.stderr
+
+
+def test_nothing_left_behind(runs):
+    """Once every run of the module has ended, no container or network of the checker is left."""
+    for r, _ in runs.values():
+        r.result()
+    assert leftovers() == []

@@ -7,6 +7,8 @@ a.b.c (a server) or u.v.w (a client), and runs on the compose file's hardened ho
 network only. The lab comes up once; every check starts a fresh server container in it.
 """
 
+import contextlib
+import fcntl
 import json
 import os
 import queue
@@ -26,6 +28,7 @@ PEER = (Path(__file__).resolve().parents[1] / "peer.py").read_text()
 PREFIX = "threadlab-check"
 SUBNETS = range(100, 200)  # 10.9.100.0/24 to 10.9.199.0/24: the checker's only subnets
 PORT = 2000
+LOCK_FILE = "/tmp/threadlab-check-subnets.lock"
 ENTRY = {"server": "srvr.py", "client": "clnt.py"}
 # CHECK_PY2: the Python 2.7 image and base to use (threadlab-host:2.7 and threadlab-py2-base), e.g. to try another
 PY2_IMAGE, PY2_BASE = os.environ.get("CHECK_PY2", "threadlab-host:2.7,threadlab-py2-base").split(",", 1)
@@ -139,6 +142,17 @@ def allocate(skip=()):
     raise SubmissionError("no free subnet in 10.9.100.0/24 to 10.9.199.0/24: too many checker labs up")
 
 
+@contextlib.contextmanager
+def machine_lock():
+    """Held by one checker on this machine at a time, from the look for a free subnet until its network exists."""
+    with open(LOCK_FILE, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def release(n):
     with _subnet_lock:
         _taken.discard(n)
@@ -239,21 +253,31 @@ class CheckLab:
                                                                           f"{ROOT / 'scenarios'}:/scenarios:ro"])
         (self.work / "compose.check.yml").write_text(json.dumps(override, indent=1))  # JSON is YAML
         tried = []
-        for _ in range(3):  # another program may take a subnet between the look and the up
+        for _ in range(3):  # a program other than a checker may take a subnet between the look and the up
+            if self._up(tried):
+                return
+        raise SubmissionError("the lab did not come up: every subnet tried overlapped another network")
+
+    def _up(self, tried):
+        """One try at bringing the lab up on a free subnet: True if it came up, False if the subnet overlapped.
+        Its network is made (up --no-start) under the machine's lock; its hosts start after, outside it."""
+        with machine_lock():  # another checker's look and make wait: two looks at once took the same subnet
             self.subnet = allocate(skip=tried)
             tried.append(self.subnet)
             self.lab = QuickLab(f"{PREFIX}-{self.subnet}-{slug(self.sub.student)}", f"10.9.{self.subnet}",
-                           files=("docker-compose.yml", IDLE, str(self.work / "compose.check.yml")), profiles=("more",),
-                           IDLE_TIMEOUT="600", MAX_CLIENTS="100", LOG_LEVEL="INFO")
+                                files=("docker-compose.yml", IDLE, str(self.work / "compose.check.yml")),
+                                profiles=("more",), IDLE_TIMEOUT="600", MAX_CLIENTS="100", LOG_LEVEL="INFO")
             self.lab.down()
+            r = self.lab.compose("up", "--no-start", "--no-deps", *CLIENTS, check=False, timeout=180)
+        if r.returncode == 0:
             r = self.lab.compose("up", "-d", "--no-deps", "--wait", *CLIENTS, check=False, timeout=180)
             if r.returncode == 0:
-                return
-            self.lab.down()
-            release(self.subnet)
-            if "overlap" not in (r.stdout + r.stderr).lower():
-                raise SubmissionError(f"the lab did not come up: {_last(r.stderr or r.stdout)}")
-        raise SubmissionError("the lab did not come up: every subnet tried overlapped another network")
+                return True
+        self.lab.down()
+        release(self.subnet)
+        if "overlap" not in (r.stdout + r.stderr).lower():
+            raise SubmissionError(f"the lab did not come up: {_last(r.stderr or r.stdout)}")
+        return False
 
     def down(self):
         if self.lab:
