@@ -58,6 +58,21 @@ def summary(result):
     return f"final value {result['final']}, the sum of the acknowledged k's; all {n} echoes fit one serial order"
 
 
+def hold(lab, service, k, check):
+    """A peer on service's host holding one connection open: it sends k to the fresh server and must get v = k.
+    (Popen, Lines); the peer is killed if that fails."""
+    host = CLIENTS[service]
+    p, lines = lab.peer(service, "hold", "a.b.c", str(PORT), str(k))
+    try:
+        first = lines.next(check.time, f"{host}'s first k")
+        if first.get("v") != k:
+            raise CheckFailed(f"{host} sent k = {k} to a fresh server and got v = {first.get('v')}")
+    except BaseException:
+        p.kill()
+        raise
+    return p, lines
+
+
 def k_scenario(lab, check):
     sc, result = play(lab, check, nclients=check.get("nclients"))
     fail_on(result["problems"])
@@ -110,10 +125,7 @@ def k_lost(lab, check):
 
     def start():
         lab.start_server(nclients=len(check.scenario.hosts) + 1)
-        box["victim"] = lab.peer("client5", "hold", "a.b.c", str(PORT), "4")
-        first = box["victim"][1].next(check.time, "l.m.n's first k")
-        if first.get("v") != 4:
-            raise CheckFailed(f"l.m.n sent k = 4 to a fresh server and got v = {first.get('v')}")
+        box["victim"] = hold(lab, "client5", 4, check)
         box["echo"] = (4, 4)
         victim = lab.container("client5")
         if how == "kill":
@@ -153,11 +165,8 @@ def k_lost(lab, check):
 
 def k_sigterm(lab, check):
     lab.start_server(nclients=2)
-    p, lines = lab.peer("client1", "hold", "a.b.c", str(PORT), "11")
+    p, lines = hold(lab, "client1", 11, check)
     try:
-        first = lines.next(check.time, "u.v.w's first k")
-        if first.get("v") != 11:
-            raise CheckFailed(f"u.v.w sent k = 11 to a fresh server and got v = {first.get('v')}")
         start = time.monotonic()
         subprocess.run(["docker", "stop", "-t", str(int(check.time)), lab.server], capture_output=True,
                        timeout=check.time + 30)
@@ -174,11 +183,8 @@ def k_sigterm(lab, check):
 def k_flood(lab, check):
     n = check.get("connections")
     lab.start_server(nclients=1)
-    holder, said = lab.peer("client1", "hold", "a.b.c", str(PORT), "1")
+    holder, said = hold(lab, "client1", 1, check)
     try:
-        first = said.next(check.time, "u.v.w's first k")
-        if first.get("v") != 1:
-            raise CheckFailed(f"u.v.w sent k = 1 to a fresh server and got v = {first.get('v')}")
         shares = [n // len(FLOOD_HOSTS) + (i < n % len(FLOOD_HOSTS)) for i in range(len(FLOOD_HOSTS))]
         floods = [lab.peer(s, "flood", "a.b.c", str(PORT), str(share), str(check.time))
                   for s, share in zip(FLOOD_HOSTS, shares) if share]
@@ -220,10 +226,7 @@ def k_threads(lab, check):
 
     def start():
         lab.start_server(nclients=len(check.scenario.hosts) + 1)
-        box["holder"] = lab.peer("client8", "hold", "a.b.c", str(PORT), "1")
-        first = box["holder"][1].next(check.time, "d.e.f's first k")
-        if first.get("v") != 1:
-            raise CheckFailed(f"d.e.f sent k = 1 to a fresh server and got v = {first.get('v')}")
+        box["holder"] = hold(lab, "client8", 1, check)
         box["one"] = lab.threads()
 
     def ended():
