@@ -4,7 +4,9 @@ import os
 import re
 import select
 import shutil
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,6 +17,21 @@ CLIENTS = {f"client{i}": host for i, host in enumerate(
     ["u.v.w", "x.y.z", "r.s.t", "o.p.q", "l.m.n", "i.j.k", "f.g.h", "d.e.f"], 1)}
 IDLE = "threadlab/compose.idle.yml"  # every client host up and idle, for commands run on it
 LISTENING = "listening on port"  # in the log of the server and the sieve worker once they take connections
+INTERRUPTED = 130  # a command's exit code on Ctrl-C: 128 + SIGINT, what a shell reports for a program it stopped
+
+
+def stop_like_ctrl_c():
+    """Take SIGTERM (kill, docker stop) and SIGHUP (the terminal closed) as Ctrl-C: the command tears down what it
+    brought up. In the main thread, before anything is up."""
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.default_int_handler)
+
+
+def interrupted(command):
+    """A command's end on Ctrl-C, once it has torn down what it brought up: one line on stderr, "replay:
+    interrupted", its last; return the exit code, 130."""
+    print(f"{command}: interrupted", file=sys.stderr, flush=True)
+    return INTERRUPTED
 
 
 def engine_problem():

@@ -10,13 +10,13 @@ collects each client's transcript and the server's final value, checks them
 (check.verify) and prints a report. Writes out/replay/NAME.json and NAME.svg, the
 updates on a timeline, the lost ones in red (threadlab/timeline.py). Tears the lab
 down at the end, also on Ctrl-C (REPLAY_OUT names another folder). Exit 0: every scenario passed; 1: one
-failed; 2: a scenario file is malformed or names a host the lab lacks.
+failed; 2: a scenario file is malformed or names a host the lab lacks; 130: Ctrl-C (SIGTERM, SIGHUP), its
+last line "replay: interrupted", once the lab is down.
 -v shows what each client prints as it plays.
 """
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -26,7 +26,7 @@ from pathlib import Path
 from common import check, protocol, scenario
 
 from threadlab import timeline
-from threadlab.lab import CLIENTS, IDLE, LISTENING, ROOT, Lab, engine_problem
+from threadlab.lab import CLIENTS, IDLE, LISTENING, ROOT, Lab, engine_problem, interrupted, stop_like_ctrl_c
 
 PROJECT = os.environ.get("REPLAY_PROJECT", "threadlab-replay")
 NET = os.environ.get("REPLAY_NET", "10.9.3")
@@ -168,12 +168,12 @@ def main(argv):
         refuse(f"replay: {problem}")
     hosts = sorted({h for sc in scenarios for h in sc.hosts}, key=list(SERVICES).index)
     lab = Lab(PROJECT, NET, files=("docker-compose.yml", IDLE))
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    stop_like_ctrl_c()
     OUT.mkdir(parents=True, exist_ok=True)
     if lab.compose("ps", "-a", "-q").stdout.strip():
         refuse(f"replay: {PROJECT} is up already (another replay?); end it with "
                f"docker compose -p {PROJECT} down, or set REPLAY_PROJECT and REPLAY_NET")
-    failed, status, results = False, None, []
+    failed, status, results, stopped = False, None, [], False
     try:
         say(f"replay: bringing up {PROJECT} on {NET}.0/24: a.b.c and {', '.join(hosts)}")
         lab.compose("up", "-d", "--build", "--wait", *(SERVICES[h] for h in hosts))
@@ -187,8 +187,7 @@ def main(argv):
             say(f"  transcript: {os.path.relpath(out)}, timeline: {os.path.relpath(picture)}")
             failed |= bool(result["problems"])
     except KeyboardInterrupt:
-        say("replay: interrupted")
-        failed = True
+        stopped = True
     except RuntimeError as e:  # the lab did not come up, or a host ended early
         refusal = lab.refusal()
         print(refusal or f"replay: {str(e).splitlines()[0]}", file=sys.stderr)
@@ -196,6 +195,8 @@ def main(argv):
     finally:
         say(f"replay: tearing down {PROJECT}")
         lab.down()
+    if stopped:
+        return interrupted("replay")
     if status is None:
         status = 1 if failed else 0
         say(f"replay: {len(results)} scenarios, {sum(1 for r in results if r['problems'])} failed")

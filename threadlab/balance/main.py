@@ -20,14 +20,13 @@ Defaults: the variants thread, threading-loop and threading; n 100, 10000,
 100000, 1000000 (the tutorial's runs); 2 and 4 threads; switch intervals
 0.00001, 0.005 (Python's default) and 0.1 s; 10 runs: about a minute.
 --quick: n 100, 10000, 100000, 2 threads, 0.005 and 0.1 s, 3 runs: seconds.
-Exit 0: measured; 1: a run gave a wrong count or failed; 2: bad arguments.
+Exit 0: measured; 1: a run gave a wrong count or failed; 2: bad arguments; 130: Ctrl-C.
 """
 
 import argparse
 import json
 import math
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -37,7 +36,7 @@ from common import settings
 from sieve import variants as sieve_variants
 
 from threadlab.balance import report as balance_report
-from threadlab.lab import ROOT, Lab
+from threadlab.lab import ROOT, Lab, interrupted, stop_like_ctrl_c
 
 PROJECT = os.environ.get("BALANCE_PROJECT", "threadlab-balance")
 NET = os.environ.get("BALANCE_NET", "10.9.6")
@@ -222,16 +221,14 @@ def main(argv):
     except Refused as e:
         print(f"balance: {e}", file=sys.stderr)
         return 2
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, signal.default_int_handler)
+    stop_like_ctrl_c()
     try:
         report = run(args)
     except Failed as e:
         print(f"balance: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("balance: interrupted", file=sys.stderr)
-        return 1
+        return interrupted("balance")
     args.out.mkdir(parents=True, exist_ok=True)
     name = "balance-quick" if args.quick else "balance"  # a quick check keeps the last full run's picture
     data, png = args.out / f"{name}.json", args.out / f"{name}.png"

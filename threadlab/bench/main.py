@@ -9,13 +9,12 @@ Brings up a lab of its own (project BENCH_PROJECT, threadlab-bench, on BENCH_NET
 default), measures, and tears it down at the end, also on failure or Ctrl-C. Prints the tables
 (figure, this lab, each reference, ratio) and the issue's targets, met or not; writes bench.json
 and PNG plots into BENCH_OUT (out/bench). Exit 0: measured (a target not met is a figure, not a
-failure); 1: a program gave a wrong answer or failed; 2: bad arguments.
+failure); 1: a program gave a wrong answer or failed; 2: bad arguments; 130: Ctrl-C, the lab torn down.
 """
 
 import argparse
 import contextlib
 import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ from threadlab.bench import report as bench_report
 from threadlab.bench import server as bench_server
 from threadlab.bench import sieve as bench_sieve
 from threadlab.bench.lab import BenchError, BenchLab, relative
-from threadlab.lab import CLIENTS, ROOT
+from threadlab.lab import CLIENTS, ROOT, interrupted, stop_like_ctrl_c
 
 PROJECT = os.environ.get("BENCH_PROJECT", "threadlab-bench")
 NET = os.environ.get("BENCH_NET", "10.9.4")
@@ -76,8 +75,7 @@ def main(argv):
                                                                   and not r.get("sweep")])
         report(result, args.report.parent, write=False)
         return 0
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, signal.default_int_handler)
+    stop_like_ctrl_c()
     started, load_start = time.perf_counter(), os.getloadavg()
     say(f"bench: {'quick' if args.quick else 'full'} run of {', '.join(args.parts)}; "
         f"lab {PROJECT} on {NET}.0/24; figures into {relative(args.out)}")
@@ -132,8 +130,7 @@ def main(argv):
                 lifecycle["suite"] = bench_lifecycle.suite(PROJECT)
             say("  " + bench_report.lifecycle_line({"suite": lifecycle["suite"]}))
     except KeyboardInterrupt:
-        say("bench: interrupted")
-        return 130
+        return interrupted("bench")
     except BenchError as e:
         say(f"bench: FAILED: {e}")
         return 1

@@ -3,7 +3,6 @@
 import argparse
 import json
 import os
-import signal
 import sys
 import threading
 import time
@@ -12,7 +11,7 @@ from pathlib import Path
 
 from threadlab.checker import check_submission, config, report
 from threadlab.checker.run import Submission, SubmissionError, python_image
-from threadlab.lab import ROOT
+from threadlab.lab import ROOT, interrupted, stop_like_ctrl_c
 
 OUT = Path(os.environ.get("CHECK_OUT", ROOT / "out" / "check"))
 
@@ -127,10 +126,10 @@ def main_class(args):
         for f in as_completed([pool.submit(one, s) for s in subs]):
             f.result()
     except KeyboardInterrupt:
-        print("check: interrupted: ending the labs that are up", file=sys.stderr, flush=True)
+        print("check: Ctrl-C: ending the labs that are up", file=sys.stderr, flush=True)
         stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
-        return 130
+        return interrupted("check")
     pool.shutdown()
     seconds = time.monotonic() - start
     Path(args.csv).write_text(report.class_csv(subs, checks))
@@ -141,15 +140,14 @@ def main_class(args):
 
 def main(argv):
     args = parser().parse_args(argv[1:])
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    stop_like_ctrl_c()
     try:
         return main_class(args) if args.mode == "class" else main_one(args)
     except Refusal as e:
         print(e, file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("check: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt:  # each submission's lab is down by now (check_submission)
+        return interrupted("check")
 
 
 if __name__ == "__main__":
