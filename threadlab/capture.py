@@ -10,7 +10,8 @@ that container's network namespace: tcpdump, as uid 10001 with CAP_NET_RAW alone
 (docs/wire.md). Prints each packet to or from PORT (2000) as services/capture/wire.py
 does, and saves each server's capture, in pcap format, as DIR/PROJECT-N.pcap
 (out/capture). A capture ends when its server does (its network namespace goes away);
-the command ends after N of them with --sessions, once the project is down, or on Ctrl-C.
+the command ends after N of them with --sessions, once the project is down, or on Ctrl-C (exit 130,
+each capture host removed, its pcap kept; the last line "capture: interrupted").
 
 --read prints a saved capture instead, with the lab's host names for NET (10.9.0).
 """
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from capture import wire
 
-from threadlab.lab import ROOT
+from threadlab.lab import ROOT, interrupted
 
 IMAGE = "threadlab-capture:3.11"
 # The capture service of docker-compose.yml, as docker run flags: keep the two alike.
@@ -101,6 +102,7 @@ class Capture(threading.Thread):
         self.listening = threading.Event()
         self.listened = None  # when tcpdump said it listens, by the host's clock
         self.proc = None
+        self.stopped = False  # by Ctrl-C, not by its server's end
 
     def command(self):
         return ["docker", "run", "--rm", "--name", f"{self.project}-capture-{self.n}", "--network",
@@ -129,7 +131,10 @@ class Capture(threading.Thread):
                     say(f"capture: session {self.n}: {e}")
         self.proc.wait()
         ended = next((e for e in errors if "disappeared" in e), None)
-        if ended or self.proc.returncode == 0:
+        if self.stopped:
+            say(f"capture: session {self.n} stopped: {count} {'packet' if count == 1 else 'packets'}"
+                f" in {os.path.relpath(self.path)}")
+        elif ended or self.proc.returncode == 0:
             lead = f", the first {first - self.listened:.2f} s after tcpdump listened" if first and self.listened else ""
             say(f"capture: session {self.n} ended with a.b.c: {count} {'packet' if count == 1 else 'packets'}"
                 f" in {os.path.relpath(self.path)}{lead}")
@@ -148,6 +153,7 @@ class Capture(threading.Thread):
                 errors.append(line)
 
     def stop(self):
+        self.stopped = True
         if self.proc and self.proc.poll() is None:
             docker("rm", "-f", f"{self.project}-capture-{self.n}")
 
@@ -190,8 +196,10 @@ def live(project, port, out, sessions):
             c.stop()
         for c in captures:
             c.join(timeout=10)
+        return interrupted("capture")
     finally:
         events.terminate()
+        events.wait()
     return 0
 
 
@@ -235,5 +243,5 @@ def main(argv):
 if __name__ == "__main__":
     try:
         sys.exit(main(sys.argv))
-    except KeyboardInterrupt:
-        sys.exit(130)
+    except KeyboardInterrupt:  # before it followed a server (while it built its image, say): nothing to stop
+        sys.exit(interrupted("capture"))
