@@ -33,6 +33,8 @@ from collections import Counter
 
 from server import srvr
 
+from threadlab.lab import interrupted
+
 CODE = srvr.Tally.add.__code__  # the real function's code: nothing here copies it
 INSTR = {i.offset: i for i in dis.get_instructions(srvr.Tally.add)}
 START, KS = 12, (3, 9)
@@ -373,7 +375,8 @@ def measure(n):
                 turns[me] += v != before + 1  # the other thread added in between
                 before = v
 
-        threads = [threading.Thread(target=work, args=(me,)) for me in (0, 1)]
+        # daemon: on Ctrl-C the main thread leaves the join, and the process ends without waiting for the adds
+        threads = [threading.Thread(target=work, args=(me,), daemon=True) for me in (0, 1)]
         for t in threads:
             t.start()
         for t in threads:
@@ -418,7 +421,7 @@ def main(argv=None):
         print(f"interleave: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        return 130
+        return interrupted("interleave")
     except BrokenPipeError:  # | head: the reader has gone
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
