@@ -19,16 +19,18 @@ k's of 1 each: that srvr.py sends v as chr(v) and has exactly 2 clients, so v st
 An image missing is a row saying which script builds it. Prints a markdown table; lost updates
 are the sum of the k's the clients had acknowledged minus the final value (the loop's: 2 LOOP
 minus v). About 15 s; --quick, a fifth of the loop and a quarter of the scenario, 10 s.
+Ctrl-C: the container measuring now is removed; exit 130, the last line "race: interrupted".
 """
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from threadlab.lab import ROOT
+from threadlab.lab import ROOT, interrupted
 
 SERVICES = ROOT / "services"
 HOSTS = ("u.v.w", "x.y.z", "r.s.t", "o.p.q")
@@ -129,13 +131,23 @@ def image_exists(tag):
     return subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode == 0
 
 
+def container_name():
+    """The name of the container measuring now: one at a time, named for this process, removed on Ctrl-C."""
+    return f"threadlab-race-{os.getpid()}"
+
+
 def run_in(image, mount, python, code, *args, timeout=180):
     """python -c code args in a fresh container of image, mount over /app; its one JSON line."""
-    r = subprocess.run(["docker", "run", "--rm", "--network", "none", "--read-only", "--tmpfs", "/tmp",
-                        "--cap-drop", "ALL", "--security-opt", "no-new-privileges:true", "--user", "10001",
-                        "-v", f"{mount}:/app:ro", "-e", "PYTHONPATH=/app", "-e", "PYTHONDONTWRITEBYTECODE=1",
-                        "-e", "PYTHONUNBUFFERED=1", image, python, "-c", code, *map(str, args)],
-                       capture_output=True, text=True, timeout=timeout)
+    try:
+        r = subprocess.run(["docker", "run", "--rm", "--name", container_name(), "--network", "none", "--read-only",
+                            "--tmpfs", "/tmp",
+                            "--cap-drop", "ALL", "--security-opt", "no-new-privileges:true", "--user", "10001",
+                            "-v", f"{mount}:/app:ro", "-e", "PYTHONPATH=/app", "-e", "PYTHONDONTWRITEBYTECODE=1",
+                            "-e", "PYTHONUNBUFFERED=1", image, python, "-c", code, *map(str, args)],
+                           capture_output=True, text=True, timeout=timeout)
+    except (KeyboardInterrupt, subprocess.TimeoutExpired):  # its threads would go on adding after docker run ends
+        subprocess.run(["docker", "rm", "-f", container_name()], capture_output=True)
+        raise
     lines = r.stdout.strip().splitlines()
     if r.returncode != 0 or not lines:
         raise RuntimeError(f"{image}: exit {r.returncode}: {(r.stderr or r.stdout).strip()[-500:]}")
@@ -217,6 +229,8 @@ def main(argv):
     except (RuntimeError, subprocess.TimeoutExpired) as e:
         print(f"race: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return interrupted("race")
     print(table(rows))
     print(f"\n(scripts/race{' --quick' if args.quick else ''}: {time.monotonic() - started:.0f} s)")
     if args.json:
