@@ -17,7 +17,8 @@ One bad client never costs the others their session: a client that vanishes,
 resets, idles past IDLE_TIMEOUT, or sends its next k before its v came back
 (not the protocol: an HTTP request, say) is logged in one line and dropped,
 and its thread ends. Connections past MAX_CLIENTS at once are closed at once.
-SIGTERM (docker stop) prints the total so far and exits. v lives only in
+SIGTERM (docker stop) prints the total so far and exits 0; Ctrl-C (SIGINT)
+prints it too and exits 130. v lives only in
 memory: a restarted server starts a new session from 0, as the tutorial's does.
 
 Run:  python3 srvr.py 2000
@@ -259,12 +260,13 @@ def main(argv):
         return 1
     threading.stack_size(256 * 1024)  # a client's thread needs little: MAX_CLIENTS of them stay small
     signal.signal(signal.SIGTERM, stop)
-    log.info("%s listening on port %d for %d clients (%s; %s)", socket.gethostname(), port, tally.nclients,
-             SERVER_VARIANT, interpreter())
-    try:
+    try:  # from the line that says it listens: Ctrl-C right after it ends the session as any other
+        log.info("%s listening on port %d for %d clients (%s; %s)", socket.gethostname(), port, tally.nclients,
+                 SERVER_VARIANT, interpreter())
         print("the final value of v is", variant.serve(listener, tally.nclients, tally))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         print("stopped: the value of v so far is", tally.v)
+        return 0 if isinstance(e, Stopped) else 130  # docker stop ends a session; Ctrl-C cuts it short
     return 0
 
 
@@ -274,10 +276,13 @@ def interpreter():
     return f"{platform.python_implementation()} {platform.python_version()}, GIL {'on' if gil else 'off'}"
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (docker stop): the session ends as on Ctrl-C, with exit 0."""
+
 
 def stop(signum, frame):
     """SIGTERM (docker stop): end like Ctrl-C, so the total so far is printed."""
-    raise KeyboardInterrupt
+    raise Stopped
 
 
 if __name__ == "__main__":
