@@ -2,7 +2,8 @@
 
     base    scripts/build-base making a base from Debian's packages (mmdebstrap), under a tag of
             its own that is removed after, so that the lab's threadlab-base:3.11 is left alone
-    ft-base scripts/build-ft-base making the free-threaded base, once: timed when this run makes it
+    ft-base scripts/build-ft-base making the free-threaded base, once: timed when this run makes it,
+            with the seconds of each phase the script prints (build root, compile, image)
     build   `docker compose build` of every host's image, with --no-cache (cold), then again (warm)
     demo    the README's `docker compose up`, with warm images, until it ends by itself
     up      `docker compose up -d --wait` of every host (idle), warm images: timed by bench_main
@@ -40,19 +41,28 @@ def base():
         subprocess.run(["docker", "rmi", "-f", PROBE_BASE], capture_output=True)
 
 
-def have_ft_base():
-    return subprocess.run(["docker", "image", "inspect", FT_BASE], capture_output=True).returncode == 0
+def have_ft_base(image=FT_BASE):
+    return subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode == 0
 
 
-def ft_base():
-    """The free-threaded base for sieve-ft: {"here": True}, or made now by scripts/build-ft-base, timed."""
-    if have_ft_base():
+def ft_phases(output):
+    """scripts/build-ft-base's phases and their seconds, from its lines "build-ft-base: PHASE in N s"."""
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^build-ft-base: (.+) in (\d+) s$", output, re.M)}
+
+
+def ft_base(image=FT_BASE):
+    """The free-threaded base for sieve-ft: {"here": True}, or made now by scripts/build-ft-base, timed.
+
+    image: another tag times a build without touching the lab's base (the caller removes it).
+    """
+    if have_ft_base(image):
         return {"here": True}
-    seconds, r = timed(["scripts/build-ft-base"], 3600)
+    seconds, r = timed(["scripts/build-ft-base"], 3600, env=dict(os.environ, FT_BASE_IMAGE=image))
     if r.returncode != 0:
         return {"error": ((r.stdout + r.stderr).strip().splitlines() or ["failed"])[-1]}
     made = re.search(r"\((\d+) MB\)", r.stdout)
-    return {"seconds": seconds, "mb": int(made.group(1)) if made else None, "output": r.stdout.strip()}
+    return {"seconds": seconds, "mb": int(made.group(1)) if made else None, "phases": ft_phases(r.stdout),
+            "output": r.stdout.strip()}
 
 
 def build(project, net):
