@@ -110,7 +110,19 @@ class Lab:
         return self.compose("logs", "--no-color", check=False).stdout
 
     def down(self):
-        self.compose("down", "-v", "--remove-orphans", "--timeout", "5", check=False)
+        """Remove the lab's containers, networks and volumes; again while any is left: after a Ctrl-C that cut
+        its `up` short, a container Compose had asked for can appear once the first down has looked."""
+        for _ in range(3):
+            self.compose("down", "-v", "--remove-orphans", "--timeout", "5", check=False)
+            if not self.things():
+                return
+            time.sleep(0.5)
+
+    def things(self):
+        """The ids of the containers and networks of this lab's project on this machine."""
+        label = f"label=com.docker.compose.project={self.project}"
+        return [i for kind in (["ps", "-a"], ["network", "ls"]) for i in subprocess.run(
+            ["docker", *kind, "-q", "--filter", label], capture_output=True, text=True).stdout.split()]
 
 
 def container_log(cid):
