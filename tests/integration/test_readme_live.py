@@ -98,7 +98,7 @@ def check(results, command, interleaved=False, anywhere=False):
     assert sorted(want) == sorted(got), (sorted(want), sorted(got))
     for host in want:
         if host:
-            assert readme.matches(want[host], got[host]), (host, want[host], got[host])
+            assert readme.matches(want[host], got[host]), "\n".join([f"{host}: wanted", *want[host], "got", *got[host]])
         else:
             assert sorted(want[host]) == sorted(got[host]), (want[host], got[host])
     return lines
