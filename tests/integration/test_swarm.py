@@ -152,3 +152,14 @@ def test_placed_by_node_label(sessions, swarm):
                       f"{stack}_{service}")
         assert f"node.labels.{LABEL}.{role} == true" in spec
         assert docker("service", "ps", "-q", "--no-trunc", "-f", f"node={node}", f"{stack}_{service}")
+
+
+def test_rm_removes_every_container_of_the_stack(sessions):
+    """scripts/swarm rm returns once the stack's task containers are gone too, not only its network:
+    `docker stack rm` returns before they are, and CI found the many stack's nine still there when the
+    swarm was left. Last in this module: it removes the stacks the other tests read."""
+    for stack, *_ in sessions.values():
+        r = swarm_script("rm", stack)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert docker("ps", "-aq", "--filter", f"label=com.docker.stack.namespace={stack}") == ""
+        assert docker("network", "ls", "-q", "-f", f"name={stack}_lab") == ""
