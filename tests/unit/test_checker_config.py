@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from threadlab.checker import config, report
+from threadlab.checker.__main__ import rel
 from threadlab.checker.run import Result, Submission, SubmissionError, listening, locate, slug
 from threadlab.lab import ROOT
 
@@ -151,3 +152,11 @@ def test_class_csv_and_summary():
     assert rows[2][:5] == ["bob", "2", "3", "5", "5"]
     text = report.class_summary([graded(), other], cfg.server, 90)
     assert "2 submissions in 1.5 min" in text and "full marks: 1" in text and "long           passed by 1/2" in text
+
+
+def test_paths_shown_as_short_as_they_read(tmp_path, monkeypatch):
+    """A class in /tmp, checked from the repository, reads /tmp/class, not ../../tmp/class."""
+    (tmp_path / "here" / "class").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "here")
+    assert rel(tmp_path / "here" / "class") == "class"
+    assert rel(tmp_path / "elsewhere") == str(tmp_path / "elsewhere")

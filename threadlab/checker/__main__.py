@@ -46,10 +46,9 @@ def student_name(path):
 
 
 def rel(path):
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
+    """path as short as it reads: below this folder relative to it, elsewhere absolute (not ../../tmp/x)."""
+    shown = os.path.relpath(path)
+    return os.path.abspath(path) if shown.startswith("..") else shown
 
 
 def setup(args, kind):
