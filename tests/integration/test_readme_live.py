@@ -12,6 +12,7 @@ import fcntl
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import threading
 import time
@@ -31,9 +32,11 @@ REPLAY_NET = "10.9.79"  # the LOCK=maybe replay's own lab
 class ReadmeLab:
     def __init__(self, i):
         self.project, self.net = f"threadlab-test-readme-{i}", f"10.9.{70 + i}"
+        self.check_out = f"/tmp/{self.project}-check"  # the checker's out/check/: not a person's
         self.env = dict(os.environ, COMPOSE_PROJECT_NAME=self.project, LAB_NET=self.net,
                         COMPOSE_ENV_FILES=os.devnull, REPLAY_PROJECT="threadlab-test-readme-replay",
-                        REPLAY_NET=REPLAY_NET, REPLAY_OUT=f"/tmp/{self.project}-replay")
+                        REPLAY_NET=REPLAY_NET, REPLAY_OUT=f"/tmp/{self.project}-replay",
+                        CHECK_OUT=self.check_out)
 
     def clean(self, text):
         """What a person reads: no escapes, no Compose progress lines, the docs' addresses and names."""
@@ -41,7 +44,8 @@ class ReadmeLab:
         text = "\n".join(line for line in lines if not PROGRESS.search(line))
         text = text.replace(f"{self.net}.", "10.9.0.").replace(f"{REPLAY_NET}.", "10.9.3.")
         text = text.replace("threadlab-test-readme-replay", "threadlab-replay")
-        return text.replace(f"/tmp/{self.project}-replay/", "out/replay/").splitlines()
+        text = text.replace(f"/tmp/{self.project}-replay/", "out/replay/")
+        return text.replace(self.check_out, "out/check").splitlines()
 
     def run(self, command, timeout=180, **env):
         """readme_run: the command line as written, in bash, in this lab; (exit code, lines)."""
@@ -53,6 +57,7 @@ class ReadmeLab:
         return Terminal(["bash", "-c", command], self.env)
 
     def down(self):
+        shutil.rmtree(self.check_out, ignore_errors=True)
         subprocess.run(["docker", "compose", "--profile", "more", "--profile", "serve", "--profile", "ft",
                         "down", "-v", "--remove-orphans", "--timeout", "2"], cwd=ROOT, env=self.env,
                        capture_output=True)
@@ -244,7 +249,19 @@ def group_by_hand(lab, out):
     out["by hand"] = by_hand(lab)
 
 
-GROUPS = [group_compose_up, group_sieve, group_clients, group_worker_and_load, group_eight, group_pdb, group_by_hand]
+CHECKS = "scripts/check server tests/students/server/good_threading.py --checks tutorial,contention,sigterm"
+CLASS = "scripts/check class tests/students/client --kind client"
+GRADES = "cat out/check/grades.csv"
+
+
+def group_checker(lab, out):
+    """The checker's commands; the class's CSV read where this lab's checker wrote it (CHECK_OUT)."""
+    for command in [CHECKS, CLASS]:
+        out[command] = lab.run(command)
+    out[GRADES] = lab.run(GRADES.replace("out/check", lab.check_out))
+
+
+GROUPS = [group_checker, group_compose_up, group_sieve, group_clients, group_worker_and_load, group_eight, group_pdb, group_by_hand]
 
 
 @pytest.fixture(scope="module")
@@ -291,6 +308,15 @@ def test_compose_up_runs_the_tutorial_and_ends(results):
     ok(results, "docker compose up")
     check(results, "docker compose up", interleaved=True, session="server-1")
     check(results, "docker logs $(docker compose ps -aq server)", session="")
+
+
+def test_checker_card_and_class(results):
+    """A student's report card as the README shows it; a class's lines (in the order students finish),
+    summary and CSV."""
+    ok(results)
+    check(results, CHECKS)
+    check(results, CLASS, anywhere=True)
+    check(results, GRADES)
 
 
 def test_common_mistakes_in_compose_up(results):

@@ -35,7 +35,7 @@ def parser():
     p = sub.add_parser("class", parents=[common], help="check a folder of submissions, one subfolder or .py per student")
     p.add_argument("path", metavar="DIR")
     p.add_argument("--kind", choices=["server", "client"], required=True)
-    p.add_argument("--csv", metavar="OUT.csv", required=True)
+    p.add_argument("--csv", metavar="OUT.csv", help=f"the class's CSV ({rel(OUT / 'grades.csv')})")
     p.add_argument("--jobs", type=int, default=2, help="submissions checked at once (2)")
     return ap
 
@@ -131,6 +131,7 @@ def main_class(args):
         return interrupted("check")
     pool.shutdown()
     seconds = time.monotonic() - start
+    args.csv = args.csv or OUT / "grades.csv"
     Path(args.csv).write_text(report.class_csv(subs, checks))
     print(report.class_summary(subs, checks, seconds))
     print(f"CSV: {rel(args.csv)}; each check's output: {rel(OUT)}/STUDENT/CHECK.log")
