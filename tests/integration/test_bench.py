@@ -40,7 +40,7 @@ def test_quick_bench_prints_the_tables(quick):
         assert re.search(r"^figure +faithful +segmented \(fastest\) +segmented-process +plain", out, re.M), out
         assert "  not measured: segmented-ft: no free-threaded sieve host (scripts/build-ft-base" in out
     assert re.search(r"^10\^6, speedup 1 -> 2 ", out, re.M), out
-    assert "Targets (issue 6), from this run:" in out
+    assert "Targets, from this run:" in out
     assert f"tearing down {PROJECT}" in out
 
 

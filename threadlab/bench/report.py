@@ -47,9 +47,9 @@ def machine(lab_python=None):
 
 
 def describe(m):
+    lab = f"Python {m['lab_python']} in the lab, " if m["lab_python"] else ""  # the server part asks it
     return (f"{m['date']}, {m['cpu']} ({m['cores']} cores), {m['memory_gib']} GiB, Linux {m['kernel']}, "
-            f"Docker {m['docker']}, Compose {m['compose']}, Python {m['lab_python'] or '?'} in the lab, "
-            f"{m['host_python']} on the host")
+            f"Docker {m['docker']}, Compose {m['compose']}, {lab}{m['host_python']} on the host")
 
 
 # Formatting
@@ -80,7 +80,7 @@ def render(title, header, rows):
     return "\n".join([title, line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
-# The targets of issue 6, as ratios from this one run
+# The targets: the server and sieve figures as ratios from this one run; the lifecycle in seconds
 
 def target(name, value, goal, met, figures):
     return {"target": name, "value": value, "goal": goal, "met": met, "figures": figures}
@@ -144,11 +144,22 @@ def lifecycle_targets(lc):
         d = lc["demo"]
         out.append(target("end-to-end demo <= 15 s with warm images", d["seconds"], "<= 15 s",
                           d["seconds"] <= 15 and d["ok"], f"{secs(d['seconds'])} s" + ("" if d["ok"] else ", FAILED")))
+    fresh = fresh_machine(lc)
+    if fresh is not None:
+        out.append(target("a fresh machine to the demo's final line <= 45 s", fresh, "<= 45 s",
+                          fresh <= 45 and lc["demo"]["ok"], f"{secs(fresh)} s: base, cold image, demo"))
     if "seconds" in lc.get("suite", {}):
         u = lc["suite"]
-        out.append(target("whole test suite <= 5 min", u["seconds"], "<= 300 s", u["seconds"] <= 300 and u["ok"],
+        out.append(target("whole test suite <= 3 min", u["seconds"], "<= 180 s", u["seconds"] <= 180 and u["ok"],
                           f"{secs(u['seconds'])} s: {u['summary']}"))
     return out
+
+
+def fresh_machine(lc):
+    """Seconds from a clone on a fresh offline machine to the demo's final line: the base, the image built
+    cold, the demo; None unless all three were measured."""
+    parts = [lc.get("base", {}).get("seconds"), lc.get("build", {}).get("cold_seconds"), lc.get("demo", {}).get("seconds")]
+    return None if None in parts else sum(parts)
 
 
 # Tables
@@ -247,10 +258,13 @@ def lifecycle_table(lc):
         d = lc["demo"]
         rows.append(["end-to-end demo (docker compose up, warm)", secs(d.get("seconds")),
                      "target <= 15 s" + ("" if d.get("ok") else "; FAILED")])
+    if fresh_machine(lc) is not None:
+        rows.append(["a fresh machine to the demo's final line (base + cold image + demo)", secs(fresh_machine(lc)),
+                     "target <= 45 s"])
     if "suite" in lc:
         u = lc["suite"]
         rows.append(["whole test suite (pytest -q)", secs(u.get("seconds")),
-                     u.get("skipped") or f"target <= 300 s; {u.get('summary')}"])
+                     u.get("skipped") or f"target <= 180 s; {u.get('summary')}"])
     return render("Lab lifecycle", ["figure", "seconds", "note"], rows)
 
 
@@ -272,7 +286,7 @@ def lifecycle_line(lc):
 
 
 def targets_text(targets):
-    lines = ["Targets (issue 6), from this run:"]
+    lines = ["Targets, from this run:"]
     for t in targets:
         lines.append(f"  {'met    ' if t['met'] else 'NOT MET'}  {t['target']}: {t['figures']}")
     return "\n".join(lines)
