@@ -97,7 +97,7 @@ def other_labs(mine):
 
 
 def suite(mine):
-    """Seconds for the whole test suite and its summary line; skipped while other labs are up (it would take them down)."""
+    """Seconds for the whole test suite and its summary line; skipped while other labs are up: it would time their load too."""
     busy = other_labs(mine)
     if busy:
         return {"skipped": f"not run: {', '.join(busy)} up (another run of the tests or scripts?)"}
