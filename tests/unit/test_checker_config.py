@@ -160,3 +160,18 @@ def test_paths_shown_as_short_as_they_read(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path / "here")
     assert rel(tmp_path / "here" / "class") == "class"
     assert rel(tmp_path / "elsewhere") == str(tmp_path / "elsewhere")
+
+
+@pytest.mark.parametrize("args, error", [
+    (["server", "README.md"], "check: README.md: README.md is not a .py file\n"),
+    (["client", "tests/students"], "check: tests/students: no clnt.py in students/, and not one .py but 0\n"),
+    (["server", "tests/students/server/good_threading.py", "--json", "/nonexistent/card.json"],
+     "check: --json /nonexistent/card.json: no folder /nonexistent to write it in\n"),
+    (["class", "tests/students/client", "--kind", "client", "--csv", "/nonexistent/grades.csv"],
+     "check: --csv /nonexistent/grades.csv: no folder /nonexistent to write it in\n"),
+])
+def test_what_cannot_be_run_or_written_is_refused_before_any_lab(args, error):
+    """A student's or an instructor's slip gets one line and exit 2 at once: not a card of 13 FAILs, nor a
+    traceback after the whole class was graded."""
+    r = subprocess.run(CHECK + args, cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert (r.returncode, r.stderr, r.stdout) == (2, error, "")

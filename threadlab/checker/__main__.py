@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from threadlab.checker import check_submission, config, report
-from threadlab.checker.run import Submission, SubmissionError, python_image
+from threadlab.checker.run import Submission, SubmissionError, locate, python_image
 from threadlab.lab import ROOT, interrupted, stop_like_ctrl_c
 
 OUT = Path(os.environ.get("CHECK_OUT", ROOT / "out" / "check"))
@@ -66,10 +66,21 @@ def setup(args, kind):
     return cfg, checks
 
 
+def writable(option, path):
+    """Refuse, before any lab starts, an output file whose folder is not there."""
+    if path and path != "-" and not Path(path).resolve().parent.is_dir():
+        raise Refusal(f"check: {option} {path}: no folder {Path(path).resolve().parent} to write it in")
+
+
 def main_one(args):
     cfg, checks = setup(args, args.mode)
     if not Path(args.path).exists():
         raise Refusal(f"check: {args.path}: no such file or folder")
+    try:
+        locate(args.path, args.mode)
+    except SubmissionError as e:
+        raise Refusal(f"check: {args.path}: {e}") from None
+    writable("--json", args.json)
     sub = Submission(args.name or student_name(args.path), args.mode, Path(args.path), args.python)
     print(f"check {sub.kind}: {rel(sub.path)} as {sub.student} (Python {sub.python}): {len(checks)} checks, "
           f"each in a fresh server", file=sys.stderr, flush=True)
@@ -95,6 +106,7 @@ def main_class(args):
         raise Refusal(f"check: {args.path} is not a folder of submissions")
     if args.jobs < 1:
         raise Refusal("check: --jobs is at least 1")
+    writable("--csv", args.csv)
     entries = sorted(p for p in top.iterdir() if not p.name.startswith((".", "_")) and (p.is_dir() or p.suffix == ".py"))
     if not entries:
         raise Refusal(f"check: {args.path} has no subfolders or .py files")
