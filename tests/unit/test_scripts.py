@@ -16,3 +16,12 @@ def test_help_installs_nothing(tmp_path, script):
     r = subprocess.run([str(tmp_path / "scripts" / script), "--help"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and r.stdout.startswith(f"usage: scripts/{script}"), r.stdout + r.stderr
     assert not (tmp_path / ".venv").exists()
+
+
+def test_bench_refuses_bad_arguments_before_installing(tmp_path):
+    for part in ("scripts", "threadlab", "services"):
+        shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+    r = subprocess.run([str(tmp_path / "scripts" / "bench"), "--only", "nope"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and r.stdout == "", r.stdout
+    assert r.stderr.splitlines()[-1] == "scripts/bench: error: parts are server, sieve, lifecycle, suite; hosts from 1 to 8"
+    assert not (tmp_path / ".venv").exists()
