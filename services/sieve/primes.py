@@ -69,6 +69,9 @@ def main(argv):
     except (ValueError, OSError) as e:
         print(f"primes.py: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: one line, and the sieve's threads (daemons) end with the program
+        print("primes.py: interrupted", file=sys.stderr)
+        return 130
     print("there are", count, "primes")
     return 0
 

@@ -117,8 +117,8 @@ def _in_threads(plan, nworkers):
             nexti += 1
             return i
 
-    threads = [threading.Thread(target=lambda wn=wn: results.append(_work(plan, take, wn)))
-               for wn in range(nworkers)]
+    threads = [threading.Thread(target=lambda wn=wn: results.append(_work(plan, take, wn)), daemon=True)
+               for wn in range(nworkers)]  # daemon: Ctrl-C ends the program at once
     for t in threads:
         t.start()
     for t in threads:

@@ -74,7 +74,8 @@ def count_primes(n, nthreads, on_exit=None, cross="slice"):
         if on_exit:
             on_exit(tn, nk)
 
-    threads = [threading.Thread(target=dowork, args=(i,)) for i in range(nthreads)]
+    # daemon: on Ctrl-C the program ends at once (primes.py), not when the threads have crossed out the rest
+    threads = [threading.Thread(target=dowork, args=(i,), daemon=True) for i in range(nthreads)]
     for t in threads:
         t.start()
     for t in threads:

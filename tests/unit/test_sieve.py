@@ -2,12 +2,19 @@
 
 import json
 import math
+import os
 import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 from sieve import primes, sieved, variants
+
+from threadlab.lab import ROOT
 
 TIMEOUT = 30  # seconds: any wait longer than this is a bug, and fails the test instead of hanging it
 TUTORIAL = list(variants.TUTORIAL.items())  # section 5.2's runs
@@ -166,3 +173,19 @@ def test_primes_main_worker_unreachable(capsys):
     out, err = capsys.readouterr()
     assert out == ""
     assert err.startswith("primes.py: ") and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("variant", ["threading", "thread"])
+def test_ctrl_c_is_one_line_and_130_at_once(variant):
+    """Ctrl-C while the sieve's threads work: "primes.py: interrupted", exit 130, no traceback, and the
+    program does not wait for its threads to finish the sieve (3 * 10^8: tens of seconds)."""
+    p = subprocess.Popen([sys.executable, str(ROOT / "services" / "sieve" / "primes.py"), str(3 * 10**8), "2"],
+                         env=dict(os.environ, PYTHONPATH=str(ROOT / "services"), SIEVE_VARIANT=variant),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(os.listdir(f"/proc/{p.pid}/task")) < 3:  # the two sieve threads are at work
+        assert time.monotonic() < deadline and p.poll() is None, p.communicate()
+        time.sleep(0.01)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=20)
+    assert (p.returncode, err, out) == (130, "primes.py: interrupted\n", "")
