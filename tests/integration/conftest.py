@@ -2,10 +2,7 @@
 
 import fcntl
 import os
-import shutil
 import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 import testinfra
@@ -151,19 +148,6 @@ def lab_things():
                                                    or not owner[-1].isdigit()):
                 things.add((kind, name))
     return things
-
-
-def pytest_collection_finish(session):
-    """test_checker's runs start as soon as the tests are collected, when a selected test reads them: they take
-    minutes, most of it broken submissions waiting out bounds, and go on beside the unit tests and the modules
-    before test_checker.py. Stopped at the end however the session ends."""
-    readers = [item for item in session.items
-               if getattr(item, "module", None) is not None and item.module.__name__ == "test_checker"
-               and "runs" in getattr(item, "fixturenames", ())]
-    if readers and engine_problem() is None:
-        work = Path(tempfile.mkdtemp(prefix="threadlab-test-checker-"))
-        session.config.checker_runs = runs = readers[0].module.start(work)
-        session.config.add_cleanup(lambda: (readers[0].module.stop(runs), shutil.rmtree(work, ignore_errors=True)))
 
 
 def pytest_sessionstart(session):

@@ -1,7 +1,7 @@
 """scripts/check on students of our own (tests/students/): each verdict, and above all no false PASS.
 
-Every run of the checker here starts at once, as soon as the session's tests are collected (the classes,
-the hostile server, one student's own check), every submission in a lab of its own (threadlab-check-NNN-*,
+Every run of the checker here starts at once, in the module's first test (the classes, the hostile
+server, one student's own check), every submission in a lab of its own (threadlab-check-NNN-*,
 10.9.100-199); each test then reads its run's results. On a loaded 2-core machine this module is
 the suite's slowest. Nothing here sleeps for readiness: the checker polls.
 """
@@ -54,9 +54,11 @@ def leftovers():
     return [n for n in (ps + nets).split() if n.startswith("threadlab-check-")]
 
 
-def start(work):
-    """Every checker run of this module, started now: {name: (Run, work)}. One after another they took 13
-    minutes, most of it a broken submission waiting out a check's bound, which costs no CPU."""
+@pytest.fixture(scope="module")
+def runs(docker_engine, tmp_path_factory):
+    """Every checker run of this module, started together: one after another they took 13 minutes, most of
+    it a broken submission waiting out a check's bound, which costs no CPU. {name: (Run, its folder)}."""
+    work = tmp_path_factory.mktemp("checker")
     specs = {
         "servers": ["class", str(STUDENTS / "server"), "--kind", "server", "--csv", str(work / "servers.csv"),
                     "--jobs", "3"],
@@ -70,26 +72,10 @@ def start(work):
     try:
         for name, args in specs.items():
             started[name] = (Run(args, work / name), work)
-    except BaseException:
-        stop(started)
-        raise
-    return started
-
-
-def stop(started):
-    for r, _ in started.values():
-        r.stop()
-
-
-@pytest.fixture(scope="module")
-def runs(docker_engine, request, tmp_path_factory):
-    """The runs, started once the session's tests were collected (conftest.py: pytest_collection_finish), so
-    that they go on beside the unit tests and the modules before this one; or now, if they were not."""
-    started = getattr(request.config, "checker_runs", None) or start(tmp_path_factory.mktemp("checker"))
-    try:
         yield started
     finally:
-        stop(started)
+        for r, _ in started.values():
+            r.stop()
 
 
 def graded(runs, kind):
