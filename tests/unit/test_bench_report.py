@@ -168,6 +168,8 @@ def test_tables_render_with_every_figure():
     row = next(line for line in lines if line.startswith("round trips/s, 64 clients"))
     assert "12.0k" in row and "10.0k" in row and "1.20x socketserver" in row and "1.33x asyncio" in row
     assert "0.90x ping-pong" in next(line for line in lines if line.startswith("round trips/s, 1 client "))
+
+
     assert "1.50x socketserver's" in next(line for line in lines if line.startswith("server CPU us per round trip, 64"))
     assert "5 (stock)" in text  # the switch-interval sweep
     text = bench_report.sieve_table(sieve_result())
@@ -175,6 +177,20 @@ def test_tables_render_with_every_figure():
     assert "not measured: plain: not here" in text
     speedup = next(line for line in text.splitlines() if line.startswith("10^9, speedup"))
     assert "1.80x" in speedup and "1.00x" in speedup
+
+
+def test_the_free_threaded_server_is_a_column_beside_the_gil_one():
+    """srvr.py without the GIL (lab-ft, on the sieve-ft host): its own column, its rate, p99 and CPU."""
+    server = server_result()
+    server["runs"] += [fake_run("lab-ft", 1, 7000, 0.2), fake_run("lab-ft", 64, 8000, 3.5, cpu=90.0)]
+    server["summary"] = bench_server.summarize([r for r in server["runs"] if r["switch_interval"] is None])
+    lines = bench_report.server_table(server).splitlines()
+    assert "and itself on free-threaded Python (no GIL, on the same CPU)" in lines[0]
+    assert lines[1].split() == ["figure", "this", "lab", "no", "GIL", "socketserver", "asyncio", "pingpong", "ratio"]
+    row = lambda start: next(line for line in lines if line.startswith(start)).split()
+    assert row("round trips/s, 64 clients")[4:6] == ["12.0k", "8.0k"]
+    assert row("p99 ms, 64 clients")[4:6] == ["2.50", "3.50"]
+    assert row("server CPU us per round trip, 64 clients")[8:10] == ["60", "90"]
 
 
 def test_lifecycle_table_and_targets():

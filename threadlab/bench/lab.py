@@ -78,6 +78,13 @@ class BenchLab:
         self.lab.down()
         self._override.close()
 
+    def pin(self, service, cpuset):
+        """Keep a running host on cpuset ("0"), or on every CPU again (None); nothing without pins."""
+        if self.pins:
+            cpus = cpuset or f"0-{(os.cpu_count() or 1) - 1}"
+            subprocess.run(["docker", "update", "--cpuset-cpus", cpus, self.ids[service]], check=True,
+                           capture_output=True, timeout=60)
+
     def cpu_seconds(self, service):
         """CPU time used so far by everything on a host (its cgroup), or None where that cannot be read."""
         cid = self.ids[service]

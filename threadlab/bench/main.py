@@ -108,7 +108,7 @@ def main(argv):
             bl = BenchLab(PROJECT, NET)
             load_hosts = list(CLIENTS)[:args.hosts]
             services = ["server", *(list(CLIENTS) if "lifecycle" in args.parts else load_hosts), "sieved"]
-            if "sieve" in args.parts and bench_lifecycle.have_ft_base():
+            if bench_lifecycle.have_ft_base():  # the sieve without the GIL, and srvr.py without it
                 services.append("sieve-ft")
             try:
                 bl.lab.down()

@@ -166,8 +166,9 @@ def fresh_machine(lc):
 
 def server_table(server):
     s = server["summary"]
-    refs = ["socketserver", "asyncio", "pingpong"]
-    header = ["figure", "this lab", *refs, "ratio"]
+    ft = ["lab-ft"] if "lab-ft" in s else []  # srvr.py on free-threaded Python: a figure beside the GIL's
+    refs = [*ft, "socketserver", "asyncio", "pingpong"]
+    header = ["figure", "this lab", *(["no GIL"] if ft else []), *refs[len(ft):], "ratio"]
     rows = []
     get = lambda name, n, key: s.get(name, {}).get(n, {}).get(key)
     us = lambda x: "-" if x is None else f"{x:.0f}"
@@ -187,7 +188,8 @@ def server_table(server):
     st = server["settings"]
     pins = st.get("pinned") or {}
     pinned = f" (a.b.c on CPU {pins['server']}, the load on CPU {pins[st['hosts'][0]]})" if pins else ""
-    title = (f"Server: the lab's srvr.py on a.b.c against references, load from {', '.join(st['hosts'])}{pinned}; "
+    itself = " and itself on free-threaded Python (no GIL, on the same CPU)" if ft else ""
+    title = (f"Server: the lab's srvr.py on a.b.c against references{itself}, load from {', '.join(st['hosts'])}{pinned}; "
              f"{st['seconds']:g} s windows; medians of {st['rounds']} round{'s' if st['rounds'] > 1 else ''}, "
              f"ratios the median of each round's ratio")
     text = render(title, header, rows)

@@ -4,7 +4,10 @@ On a.b.c, in turn: srvr.py as the lab runs it, socketserver's
 ThreadingTCPServer, an asyncio server and a raw ping-pong floor
 (services/bench/refservers.py). From the client hosts, the load generator
 (services/bench/loadgen.py) runs 1, 8 and 64 clients against each, split over
-the client hosts, for a window of round trips after a warm-up. Then srvr.py
+the client hosts, for a window of round trips after a warm-up. Where the
+free-threaded base is here, the same srvr.py also runs without the GIL
+("lab-ft") on the sieve-ft host (threadlab-host:ft), pinned to a.b.c's CPU
+for the server part: the same conditions, another interpreter. Then srvr.py
 at 64 clients with each SWITCH_INTERVAL of a sweep, in turn with the others:
 the tutorial's lever on how long a thread keeps the interpreter. Each measurement is
 checked: the server's final value must be the sum of every k the clients
@@ -18,15 +21,17 @@ import time
 
 from threadlab.bench.lab import BenchError
 
-PORTS = {"lab": 2000, "socketserver": 2002, "asyncio": 2003, "pingpong": 2004}
+PORTS = {"lab": 2000, "socketserver": 2002, "asyncio": 2003, "pingpong": 2004, "lab-ft": 2005}
 REFERENCES = ("socketserver", "asyncio", "pingpong")
+FT = "lab-ft"  # srvr.py on free-threaded Python, on the sieve-ft host
+HOSTS = {FT: ("sieve-ft", "sieve-ft")}  # server: (its service, the name the clients connect to); else a.b.c
 STOCK = 0.005  # seconds: CPython's default sys.getswitchinterval()
 QUANTILES = (50, 90, 99, 99.9)
 
 
 def program(server):
-    """The command that starts server on a.b.c, and what a single client's echoes must be."""
-    if server == "lab":
+    """The command that starts server on its host, and what a single client's echoes must be."""
+    if server in ("lab", FT):
         return ["python3", "/app/server/srvr.py", str(PORTS[server])], "total"
     return ["python3", "/app/bench/refservers.py", server, str(PORTS[server])], "echo" if server == "pingpong" else "total"
 
@@ -49,15 +54,16 @@ def measure(bl, server, clients, hosts, seconds, warmup, switch_interval=None):
     if switch_interval is not None:
         env["SWITCH_INTERVAL"] = switch_interval
     parts = split(clients, hosts)
-    cpu0 = {h: bl.cpu_seconds(h) for h in ["server", *(h for h, _ in parts)]}
-    prog = bl.start("server", *argv, env=env)
+    service, address = HOSTS.get(server, ("server", "a.b.c"))
+    cpu0 = {h: bl.cpu_seconds(h) for h in [service, *(h for h, _ in parts)]}
+    prog = bl.start(service, *argv, env=env)
     prog.wait_ready()
     start_at = time.time() + 0.5  # every generator connects, then they start together
     results, errors = [None] * len(parts), []
 
     def generate(i, host, n):
         try:
-            results[i] = bl.exec_json(host, "python3", "/app/bench/loadgen.py", "a.b.c", str(PORTS[server]),
+            results[i] = bl.exec_json(host, "python3", "/app/bench/loadgen.py", address, str(PORTS[server]),
                                       "--clients", str(n), "--seconds", str(seconds), "--warmup", str(warmup),
                                       "--expect", expect if n == clients == 1 else "none",
                                       "--start-at", f"{start_at:.3f}", "--raw", timeout=seconds + warmup + 60)
@@ -93,7 +99,7 @@ def measure(bl, server, clients, hosts, seconds, warmup, switch_interval=None):
         "loadgen_cpu": [r["loadgen_cpu"] for r in results],
         # CPU time per round trip on a.b.c (the server, and the kernel's work charged to it) and on the
         # client hosts: a cost that other work on the machine disturbs far less than the rate
-        "server_cpu_us": per_round_trip(cpu["server"], results),
+        "server_cpu_us": per_round_trip(cpu[service], results),
         "client_cpu_us": per_round_trip(sum(cpu[h] for h, _ in parts) if None not in cpu.values() else None, results),
         "per_client": [min(r["per_client_min"] for r in results), max(r["per_client_max"] for r in results)],
     }
@@ -105,9 +111,9 @@ def per_round_trip(seconds, results):
 
 
 def label(server, switch_interval):
-    if server != "lab":
+    if server != "lab" or switch_interval is None:
         return server
-    return "lab" if switch_interval is None else f"lab SWITCH_INTERVAL={switch_interval:g}"
+    return f"lab SWITCH_INTERVAL={switch_interval:g}"
 
 
 def run(bl, hosts, clients=(1, 8, 64), rounds=3, seconds=2.0, warmup=0.5, sweep=(), sweep_clients=64, say=print):
@@ -117,9 +123,12 @@ def run(bl, hosts, clients=(1, 8, 64), rounds=3, seconds=2.0, warmup=0.5, sweep=
     others, so that the sweep's points and the stock server are measured under the same conditions.
     """
     runs = []
+    servers = ["lab", *REFERENCES, *([FT] if HOSTS[FT][0] in bl.ids else [])]
+    if FT in servers:  # on a.b.c's CPU, away from the load's, as a.b.c is; the sieve part gives it every CPU again
+        bl.pin(HOSTS[FT][0], bl.pins.get("server"))
     for rnd in range(rounds):
         for n in clients:
-            configs = [("lab", None)] + [(r, None) for r in REFERENCES]
+            configs = [(r, None) for r in servers]
             if n == sweep_clients:
                 configs += [("lab", si) for si in sweep if si != STOCK]
             for server, si in configs[rnd % len(configs):] + configs[:rnd % len(configs)]:
@@ -127,6 +136,8 @@ def run(bl, hosts, clients=(1, 8, 64), rounds=3, seconds=2.0, warmup=0.5, sweep=
                 r["round"] = rnd
                 runs.append(r)
                 say(progress(rnd, rounds, r))
+    if FT in servers:
+        bl.pin(HOSTS[FT][0], None)
     stock_and_sweep = [dict(r, switch_interval=r["switch_interval"] or STOCK) for r in runs
                        if r["server"] == "lab" and r["clients"] == sweep_clients] if sweep else []
     return {"runs": runs, "summary": summarize([r for r in runs if r["switch_interval"] is None]),
