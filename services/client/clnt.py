@@ -234,11 +234,9 @@ def main(argv):
         if args.transcript:
             with open(args.transcript, "w") as f:
                 json.dump(transcript.as_json(), f)
-        if not transcript.typed:
-            pass
-        elif args.record == "-":
+        if args.record == "-" and transcript.typed:
             print("recorded; add this line to a scenario file:", transcript.as_part(), sep="\n", end="")
-        elif args.record:
+        elif args.record and transcript.typed:
             with open(args.record, "a") as f:
                 f.write(transcript.as_part())
     return rc
