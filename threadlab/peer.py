@@ -73,9 +73,27 @@ def silent(host, port):
     say(closed=True)
 
 
-def flood(host, port, n, seconds):
-    """n connections open at once; then a k = 1 on each, its v (or its end), and a 0 on each that was served."""
+STALL = 15  # seconds without a single answer while connections wait: the server has stopped serving them
+
+
+def gave_up(sel, deadline):
+    """Stop waiting on what sel still holds; whether that was for a stall (before the deadline)."""
+    left = [key.fileobj for key in sel.get_map().values()]
+    for s in left:
+        sel.unregister(s)
+    return bool(left) and time.monotonic() < deadline
+
+
+def flood(host, port, n, seconds, stall=STALL):
+    """n connections open at once; then a k = 1 on each, its v (or its end), and a 0 on each that was served.
+
+    It gives up at seconds, or once no connection has been answered (opened, given a v, or closed) for stall
+    seconds: a server that stops accepting fails in stall seconds, not in the whole bound, and one that
+    serves slowly but steadily has the whole bound.
+    """
     deadline = time.monotonic() + seconds
+    last = time.monotonic()  # when a connection was last answered
+    waiting = lambda: sel.get_map() and time.monotonic() < min(deadline, last + stall)
     sel = selectors.DefaultSelector()
     state = {}  # socket -> "connecting" | "open" | "sent" | "served" | "refused" | "hung"
     for _ in range(n):
@@ -86,11 +104,13 @@ def flood(host, port, n, seconds):
             continue
         state[s] = "connecting"
         sel.register(s, selectors.EVENT_WRITE)
-    while sel.get_map() and time.monotonic() < deadline:  # every connection open (or refused) first: at once
-        for key, _ in sel.select(max(0.01, deadline - time.monotonic())):
+    while waiting():  # every connection open (or refused) first: at once
+        for key, _ in sel.select(max(0.01, min(deadline, last + stall) - time.monotonic())):
             s = key.fileobj
             sel.unregister(s)
             state[s] = "open" if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0 else "refused"
+            last = time.monotonic()
+    stalled = gave_up(sel, deadline)  # those still connecting are hung
     opened = sum(1 for st in state.values() if st == "open")
     for s, st in state.items():
         if st == "open":
@@ -100,8 +120,9 @@ def flood(host, port, n, seconds):
                 sel.register(s, selectors.EVENT_READ)
             except OSError:
                 state[s] = "refused"
-    while sel.get_map() and time.monotonic() < deadline:
-        for key, _ in sel.select(max(0.01, deadline - time.monotonic())):
+    last = time.monotonic()
+    while waiting():
+        for key, _ in sel.select(max(0.01, min(deadline, last + stall) - time.monotonic())):
             s = key.fileobj
             sel.unregister(s)
             try:
@@ -109,6 +130,8 @@ def flood(host, port, n, seconds):
             except OSError:
                 d = b""
             state[s] = "served" if len(d) == 1 else "refused"
+            last = time.monotonic()
+    stalled = gave_up(sel, deadline) or stalled
     for s, st in state.items():
         if st in ("connecting", "sent"):
             state[s] = "hung"
@@ -121,7 +144,7 @@ def flood(host, port, n, seconds):
                 pass
         s.close()
     counts = {st: sum(1 for x in state.values() if x == st) for st in ("served", "refused", "hung")}
-    say(opened=opened, **counts)
+    say(opened=opened, stalled=stall if stalled else None, **counts)
 
 
 def main(argv):

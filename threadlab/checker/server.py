@@ -189,16 +189,19 @@ def k_flood(lab, check):
         floods = [lab.peer(s, "flood", "a.b.c", str(PORT), str(share), str(check.time))
                   for s, share in zip(FLOOD_HOSTS, shares) if share]
         counts = {"opened": 0, "served": 0, "refused": 0, "hung": 0}
+        stalled = None
         for p, lines in floods:
             got = lines.next(check.time + 30, "a flood peer")
             for key in counts:
                 counts[key] += got.get(key, 0)
+            stalled = stalled or got.get("stalled")
         lab.note(f"--- {n} connections at once: {counts} ---")
         running, code, oom = lab.server_state()
         if not running:
             raise CheckFailed(f"the server died under {n} connections at once (exit {code}{', out of memory' if oom else ''})")
         if counts["hung"]:
-            raise CheckFailed(f"{counts['hung']} of {n} connections got neither a v nor a close within {check.time:g} s "
+            when = f"and none was answered for {stalled:g} s" if stalled else f"within {check.time:g} s"
+            raise CheckFailed(f"{counts['hung']} of {n} connections got neither a v nor a close {when} "
                               f"({counts['served']} served, {counts['refused']} refused)")
         holder.stdin.write("2\n")
         holder.stdin.flush()
