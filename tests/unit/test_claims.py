@@ -382,12 +382,17 @@ def test_without_line_43_main_can_pass_line_45_before_thread_0_reaches_line_12(m
 
 def test_at_n_100_one_thread_does_the_whole_job_and_longer_jobs_are_shared():
     """primes.py 100 2: in most of 20 runs one thread processes all 9 k's before the other gets any (measured: 30 of
-    30); at 10^6 both threads get k's, in each of 2 runs (measured 419/580, 400/599): a job of many turns."""
+    30); at 10^6 both threads get k's (measured 419/580, 400/599): a job of many turns. Not in every run: on a
+    loaded machine (a clean-clone CI run) thread 1 once got no k at 10^6, [(0, 999), (1, 0)], so the claim is
+    that some of up to 10 runs share, and every run counts right."""
     alone = sum(max(nk for _, nk in primes_thread.count_primes(100, 2)[1]) == 9 for _ in range(20))
     assert alone >= 10
-    for _ in range(2):
+    splits = []
+    while len(splits) < 10 and not any(min(split) > 0 for split in splits):
         count, work = primes_thread.count_primes(10**6, 2)
-        assert count == 78498 and sum(nk for _, nk in work) == 999 and min(nk for _, nk in work) > 0, work
+        assert count == 78498 and sum(nk for _, nk in work) == 999, work
+        splits.append([nk for _, nk in work])
+    assert any(min(split) > 0 for split in splits), splits
 
 
 # Section 6 -------------------------------------------------------------------------------------------------------
