@@ -110,13 +110,14 @@ class Lab:
         return self.compose("logs", "--no-color", check=False).stdout
 
     def down(self):
-        """Remove the lab's containers, networks and volumes; again while any is left: after a Ctrl-C that cut
-        its `up` short, a container Compose had asked for can appear once the first down has looked."""
-        for _ in range(3):
+        """Remove the lab's containers, networks and volumes; again while any is left, for up to about 10 s:
+        after a Ctrl-C that cut its `up` short, a container Compose had asked for can appear once the first
+        down has looked, and a clean-clone CI run once found a checker lab's network left after its down."""
+        for _ in range(10):
             self.compose("down", "-v", "--remove-orphans", "--timeout", "5", check=False)
             if not self.things():
                 return
-            time.sleep(0.5)
+            time.sleep(1)
 
     def things(self):
         """The ids of the containers and networks of this lab's project on this machine."""

@@ -142,8 +142,13 @@ class Tally:
         """Wait until nclients clients have joined and all have left; log what the wait cost."""
         start, cpu = time.monotonic(), time.thread_time()
         if self.busy_wait:
-            while not self.done():
-                pass  # srvr.py line 50: while nclnt > 0: pass
+            # srvr.py line 50, while nclnt > 0: pass. The tutorial reads one count; this reads two (joined,
+            # active), so it reads them under their lock, or a join half done (joined counted, active not
+            # yet) ends the session early: it did on free-threaded Python. Still a spin: it burns the CPU.
+            while True:
+                with self.changed:
+                    if self.done():
+                        break
         else:
             with self.changed:
                 self.changed.wait_for(self.done)

@@ -147,3 +147,42 @@ def test_many_concurrent_clients(session):
     order = check.serial_order(echoes)
     assert len(order) == nclients * nk
     assert order[-1][2] == total
+
+
+def test_busy_wait_never_sees_a_join_half_done():
+    """WAIT=busy: the main thread's spin must not end while a client's join() is half done (joined counted,
+    active not yet). A clean-clone CI run on free-threaded Python ended a session there: u.v.w had left,
+    x.y.z's join had made joined 2 with active still 0, and the server closed x.y.z after its first k.
+    Here join() is held right after its joined += 1, as a thread switch would hold it."""
+    from server import srvr
+
+    class Held(srvr.Tally):
+        held, resume = threading.Event(), threading.Event()
+
+        @property
+        def joined(self):
+            return self._joined
+
+        @joined.setter
+        def joined(self, n):
+            self._joined = n
+            if n == 2:
+                self.held.set()
+                self.resume.wait(TIMEOUT)
+
+    tally = Held(2, busy_wait=True)
+    tally.join()
+    tally.leave()  # u.v.w came and went: joined 1, active 0
+    joiner = threading.Thread(target=tally.join)
+    joiner.start()
+    assert tally.held.wait(TIMEOUT)
+    waiter = threading.Thread(target=tally.wait_done, daemon=True)
+    waiter.start()
+    waiter.join(0.5)
+    ended_early = not waiter.is_alive()
+    tally.resume.set()
+    joiner.join(TIMEOUT)
+    assert not ended_early, "the busy wait ended with joined 2 and active 0, mid-join"
+    tally.leave()  # x.y.z leaves: now the session is over
+    waiter.join(TIMEOUT)
+    assert not waiter.is_alive()
