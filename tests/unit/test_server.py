@@ -7,6 +7,7 @@ import threading
 import pytest
 from common import check, protocol
 from served import TIMEOUT, Served, send
+from server import srvr
 
 
 @pytest.fixture
@@ -154,7 +155,6 @@ def test_busy_wait_never_sees_a_join_half_done():
     active not yet). A clean-clone CI run on free-threaded Python ended a session there: u.v.w had left,
     x.y.z's join had made joined 2 with active still 0, and the server closed x.y.z after its first k.
     Here join() is held right after its joined += 1, as a thread switch would hold it."""
-    from server import srvr
 
     class Held(srvr.Tally):
         held, resume = threading.Event(), threading.Event()
