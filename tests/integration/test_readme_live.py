@@ -282,13 +282,15 @@ def results(docker_engine):
             except Exception as e:  # reported by the tests of that group
                 errors[group.__name__] = e
 
-        threads = [threading.Thread(target=run, args=(g, lab)) for g, lab in zip(GROUPS, labs)]
+        threads = [threading.Thread(target=run, args=(g, lab)) for g, lab in zip(GROUPS, labs) if g is not group_checker]
         start = time.monotonic()
         try:
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
+            # the checker's class after the others: beside seven labs, a client's leave-eof once missed its bound
+            run(group_checker, labs[GROUPS.index(group_checker)])
             out["seconds"] = time.monotonic() - start
             out["errors"] = errors
             yield out
