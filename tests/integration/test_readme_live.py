@@ -250,7 +250,7 @@ def group_by_hand(lab, out):
 
 
 CHECKS = "scripts/check server tests/students/server/good_threading.py --checks tutorial,contention,sigterm"
-CLASS = "scripts/check class tests/students/client --kind client"
+CLASS = "scripts/check class tests/students/client --kind client --checks prompt,one-byte,prints-v,bad-input,leave-0"
 GRADES = "cat out/check/grades.csv"
 
 
