@@ -2,6 +2,7 @@
 
 import fcntl
 import os
+import re
 import subprocess
 
 import pytest
@@ -21,15 +22,51 @@ def docker_engine():
         pytest.skip(problem)
 
 
+def owner_slot(owner):
+    """The test session slot a Compose project or a swarm stack belongs to: 0 for the lab's other projects (the
+    checker's, a person's), None for the README labs (a lock of their own) and for what is not the lab's."""
+    if not owner.startswith("threadlab-") or owner.startswith("threadlab-test-readme-"):
+        return None
+    slot = re.search(r"-s(\d)(-|$)", owner) if owner.startswith("threadlab-test") else None
+    return int(slot[1]) if slot else 0
+
+
+def lab_things(slot):
+    """Every container, network and volume a Compose project or a swarm stack of the lab made, of that slot:
+    {(kind, name)}."""
+    things = set()
+    for kind, label in (("container", "com.docker.compose.project"), ("network", "com.docker.compose.project"),
+                        ("volume", "com.docker.compose.project"), ("container", "com.docker.stack.namespace"),
+                        ("network", "com.docker.stack.namespace")):
+        r = subprocess.run(["docker", kind, "ls", "-a" if kind == "container" else "-q", "--filter", f"label={label}",
+                            "--format", f'{{{{.Label "{label}"}}}} {{{{.Names}}}}' if kind == "container"
+                            else f'{{{{.Label "{label}"}}}} {{{{.Name}}}}'], capture_output=True, text=True)
+        for line in r.stdout.splitlines():
+            owner, _, name = line.partition(" ")
+            if owner_slot(owner) == slot:
+                things.add((kind, name))
+    return things
+
+
 def _slot():
-    """A slot for this test session, held (a lock file) until it ends, so that sessions run at once apart."""
+    """A slot for this test session, held (a lock file) until it ends, so that sessions run at once apart.
+
+    Not a slot whose labs are on the engine still: a session killed before its teardown (its lock went with
+    it) left them, and its names and subnets would collide with this session's. They stay, named, for a
+    person to look at; the next slot is taken.
+    """
     for slot in range(8):
         held = open(f"/tmp/threadlab-test-slot{slot}.lock", "w")
         try:
             fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return slot, held
         except BlockingIOError:
             held.close()
+            continue
+        if engine_problem() is None and (left := sorted(f"{k} {n}" for k, n in lab_things(slot))):
+            print(f"\ntest: slot {slot} has labs on the engine (a killed session's?): {', '.join(left)}")
+            held.close()
+            continue
+        return slot, held
     raise RuntimeError("eight threadlab test sessions are running already")
 
 
@@ -45,8 +82,9 @@ def net(n):
 
 
 def project(name):
-    """This session's Compose project called name: name itself in the first session."""
-    return name if SLOT == 0 else f"{name}-{SLOT}"
+    """This session's Compose project called name, threadlab-test*: name itself in slot 0, name-sN in slot N."""
+    assert name.startswith("threadlab-test"), name  # what owner_slot counts as a session's
+    return name if SLOT == 0 else f"{name}-s{SLOT}"
 
 
 PROJECT = project("threadlab-test")
@@ -133,25 +171,8 @@ def pytest_runtest_makereport(item, call):
         rep.sections.append(("compose logs", lab.all_logs()))
 
 
-def lab_things():
-    """Every container, network and volume a Compose project or a swarm stack of the lab made: {(kind, name)}."""
-    things = set()
-    for kind, label in (("container", "com.docker.compose.project"), ("network", "com.docker.compose.project"),
-                        ("volume", "com.docker.compose.project"), ("container", "com.docker.stack.namespace"),
-                        ("network", "com.docker.stack.namespace")):
-        r = subprocess.run(["docker", kind, "ls", "-a" if kind == "container" else "-q", "--filter", f"label={label}",
-                            "--format", f'{{{{.Label "{label}"}}}} {{{{.Names}}}}' if kind == "container"
-                            else f'{{{{.Label "{label}"}}}} {{{{.Name}}}}'], capture_output=True, text=True)
-        for line in r.stdout.splitlines():
-            owner, _, name = line.partition(" ")
-            if owner.startswith("threadlab-") and (owner.endswith(f"-{SLOT}") if SLOT else not owner[-2:-1] == "-"
-                                                   or not owner[-1].isdigit()):
-                things.add((kind, name))
-    return things
-
-
 def pytest_sessionstart(session):
-    session.config.lab_things_before = lab_things() if engine_problem() is None else set()
+    session.config.lab_things_before = lab_things(SLOT) if engine_problem() is None else set()
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -159,7 +180,7 @@ def pytest_sessionfinish(session, exitstatus):
     left behind (containers, networks, volumes). What is left fails the session and is named."""
     if engine_problem() is not None or not hasattr(session.config, "lab_things_before"):
         return
-    left = sorted(lab_things() - session.config.lab_things_before)
+    left = sorted(lab_things(SLOT) - session.config.lab_things_before)
     if left:
         print("\nleft behind by this test session:", *(f"  {kind} {name}" for kind, name in left), sep="\n")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

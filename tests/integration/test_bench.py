@@ -11,7 +11,7 @@ from conftest import net, project
 from threadlab.bench.lifecycle import have_ft_base
 from threadlab.lab import ROOT
 
-PROJECT = project("threadlab-benchtest")  # not threadlab-bench, which a full benchmark run may have up
+PROJECT = project("threadlab-test-bench")  # not threadlab-bench, which a full benchmark run may have up
 NET = net(8)
 
 

@@ -9,7 +9,7 @@ from conftest import net, project
 
 from threadlab.lab import ROOT, Lab
 
-PROJECT = project("threadlab-balancetest")  # not threadlab-balance, which a person's run may have up
+PROJECT = project("threadlab-test-balance")  # not threadlab-balance, which a person's run may have up
 NET = net(5)
 
 

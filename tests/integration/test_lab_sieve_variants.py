@@ -9,7 +9,7 @@ from sieve import variants
 
 from threadlab.lab import Lab
 
-PROJECT = project("threadlab-sievetest")  # a lab of its own: the shared one's worker runs the default variant
+PROJECT = project("threadlab-test-sieve")  # a lab of its own: the shared one's worker runs the default variant
 NET = net(6)
 TUTORIAL = list(variants.TUTORIAL.items())  # section 5.2's runs
 EXIT_LINE = re.compile(r"^thread (\d+) exiting; processed (\d+) values of k$", re.M)

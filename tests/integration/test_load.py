@@ -17,7 +17,7 @@ PER_HOST, KS = 250, 40
 
 @pytest.fixture(scope="module")
 def loaded(docker_engine):
-    lab = Lab(project("threadlab-load"), net(7), files=("docker-compose.yml", IDLE),
+    lab = Lab(project("threadlab-test-load"), net(7), files=("docker-compose.yml", IDLE),
               NCLIENTS=str(len(HOSTS) * PER_HOST + 1), MAX_CLIENTS="1100", LOG_LEVEL="DEBUG")
     lab.down()
     try:
