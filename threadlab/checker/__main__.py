@@ -59,11 +59,15 @@ def setup(args, kind):
         raise Refusal(f"check: {e}") from None
     if not checks:
         raise Refusal(f"check: {args.config} has no {kind} checks")
+    return cfg, checks
+
+
+def image_here(args):
+    """Refuse, after the user's own slips, when this machine has no host image for the submissions' Python."""
     try:
         python_image(args.python)
     except SubmissionError as e:
         raise Refusal(f"check: {e}") from None
-    return cfg, checks
 
 
 def writable(option, path):
@@ -81,6 +85,7 @@ def main_one(args):
     except SubmissionError as e:
         raise Refusal(f"check: {args.path}: {e}") from None
     writable("--json", args.json)
+    image_here(args)
     sub = Submission(args.name or student_name(args.path), args.mode, Path(args.path), args.python)
     print(f"check {sub.kind}: {rel(sub.path)} as {sub.student} (Python {sub.python}): {len(checks)} checks, "
           f"each in a fresh server", file=sys.stderr, flush=True)
@@ -114,6 +119,7 @@ def main_class(args):
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise Refusal(f"check: two submissions are both {dup[0]} (a folder and a .py?)")
+    image_here(args)
     subs = [Submission(n, args.kind, p, args.python) for n, p in zip(names, entries)]
     print(f"check class {rel(top)}: {len(subs)} {args.kind} submissions, {len(checks)} checks each, "
           f"{args.jobs} at once", flush=True)
