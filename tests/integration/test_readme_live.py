@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 import threading
-import time
 
 import pytest
 
@@ -250,7 +249,7 @@ def group_by_hand(lab, out):
 
 
 CHECKS = "scripts/check server tests/students/server/good_threading.py --checks tutorial,contention,sigterm"
-CLASS = "scripts/check class tests/students/client --kind client --checks prompt,one-byte,prints-v,bad-input,leave-0"
+CLASS = "scripts/check class tests/students/client --kind client"
 GRADES = "cat out/check/grades.csv"
 
 
@@ -283,15 +282,13 @@ def results(docker_engine):
                 errors[group.__name__] = e
 
         threads = [threading.Thread(target=run, args=(g, lab)) for g, lab in zip(GROUPS, labs) if g is not group_checker]
-        start = time.monotonic()
         try:
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
-            # the checker's class after the others: beside seven labs, a client's leave-eof once missed its bound
+            # the checker after the others: its checks have time bounds, and seven labs beside it load the machine
             run(group_checker, labs[GROUPS.index(group_checker)])
-            out["seconds"] = time.monotonic() - start
             out["errors"] = errors
             yield out
         finally:
@@ -423,9 +420,3 @@ def test_tutorial_by_hand(results):
     lesson = (ROOT / "README.md").read_text()
     shown = lesson[lesson.index("```text\ninput k 5"):].split("```")[1].removeprefix("text").strip()
     assert shown in "\n".join(lab_screen(screen)), screen
-
-
-def test_the_checked_commands_are_quick(results):
-    """The groups run side by side; together they keep the suite's added time under a minute or so."""
-    ok(results)
-    assert results["seconds"] < 120, results["seconds"]
