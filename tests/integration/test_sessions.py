@@ -7,7 +7,7 @@ import sys
 
 from conftest import SLOT
 
-from threadlab.lab import ROOT
+from threadlab.lab import ROOT, engine_keeps
 
 
 def free_slot():
@@ -38,4 +38,22 @@ def test_a_killed_sessions_lab_sends_the_next_session_to_another_slot(docker_eng
         taken = int(r.stdout.split()[-1])
         assert taken != slot and taken != SLOT
     finally:
+        subprocess.run(["docker", "network", "rm", name], capture_output=True)
+
+
+def test_only_a_network_no_container_holds_counts_as_kept_by_the_engine(docker_engine):
+    """engine_keeps, which lets the leftover checks pass over Docker's stale endpoints, removes a network left
+    empty and says False; a network a container is on stays, and is not the engine's either."""
+    name = f"threadlab-test-kept-{os.getpid()}"
+    subprocess.run(["docker", "network", "create", name], check=True, capture_output=True)
+    assert engine_keeps(name) is False
+    assert subprocess.run(["docker", "network", "inspect", name], capture_output=True).returncode != 0
+    subprocess.run(["docker", "network", "create", name], check=True, capture_output=True)
+    cid = subprocess.run(["docker", "run", "-d", "--rm", "--network", name, "threadlab-base:3.11", "sleep", "60"],
+                         check=True, capture_output=True, text=True).stdout.strip()
+    try:
+        assert engine_keeps(name) is False
+        assert subprocess.run(["docker", "network", "inspect", name], capture_output=True).returncode == 0
+    finally:
+        subprocess.run(["docker", "rm", "-f", cid], capture_output=True)
         subprocess.run(["docker", "network", "rm", name], capture_output=True)
