@@ -9,7 +9,7 @@ import pytest
 
 from threadlab.checker import config, report
 from threadlab.checker.__main__ import rel
-from threadlab.checker.run import Result, Submission, SubmissionError, listening, locate, slug
+from threadlab.checker.run import Result, Submission, SubmissionError, listening, locate, raised, slug
 from threadlab.lab import ROOT
 
 CHECK = [str(ROOT / "scripts" / "check")]
@@ -175,3 +175,22 @@ def test_what_cannot_be_run_or_written_is_refused_before_any_lab(args, error):
     traceback after the whole class was graded."""
     r = subprocess.run(CHECK + args, cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert (r.returncode, r.stderr, r.stdout) == (2, error, "")
+
+
+@pytest.mark.parametrize("log, exception", [
+    # the tutorial's srvr.py on Python 2.7, in the long check: its thread dies on v = 256
+    ("Unhandled exception in thread started by <function serveclient at 0x7f>\nTraceback (most recent call "
+     "last):\n  File \"srvr.py\", line 32, in serveclient\n    c.send(chr(v))\nValueError: chr() arg not in "
+     "range(256)\n", "ValueError: chr() arg not in range(256)"),
+    # two threads' tracebacks interleaved: the first exception line, not a thread's name
+    ("Exception in thread Exception in thread Thread-3 (serve):\nTraceback (most recent call last):\n  File "
+     "\"t.py\", line 1\nThread-2 (serve):\nTraceback (most recent call last):\nBrokenPipeError: [Errno 32] "
+     "Broken pipe\n", "BrokenPipeError: [Errno 32] Broken pipe"),
+    # cut short when the process ended: nothing to name
+    ("the final value of v is 264\nException in thread Thread-3 (serve):\nTraceback (most recent call last):\n"
+     "  File \"/usr/lib/python3.11/threading.py\", line 1038, in _bootstrap_inner\n", None),
+    ("stopped: the value of v so far is 3\nKeyboardInterrupt: no traceback before it\n", None),
+])
+def test_a_failed_checks_reason_names_what_the_server_raised(log, exception):
+    """A FAIL whose symptom is a hang ("a.b.c did not end") also names the exception in the server's log."""
+    assert raised(log) == exception

@@ -11,7 +11,7 @@ import time
 
 from common import check as order
 
-from threadlab.checker.run import PORT, CheckFailed
+from threadlab.checker.run import PORT, CheckFailed, raised
 
 ENDED = re.compile(r" (sent 0 and left|left without sending k = 0|dropped: .*|closed without sending a byte.*)$", re.M)
 NUMBER = re.compile(r"^[+-]?\d+$")
@@ -96,7 +96,8 @@ def k_session(lab, check):
             problems.append(f"it ended with exit code {code}: {last_line(stderr or stdout) or 'no output'}")
     if problems:
         more = f" (and {len(problems) - 1} more in the log)" if len(problems) > 1 else ""
-        raise CheckFailed(problems[0] + more)
+        exc = raised(stderr)
+        raise CheckFailed(problems[0] + more + (f"; it raised {exc}" if exc and exc not in problems[0] else ""))
     return describe(check, sent, went)
 
 

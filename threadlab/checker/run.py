@@ -189,6 +189,18 @@ class Lines:
         return "".join(self.all)
 
 
+# the last line of a traceback, Python 2 or 3: "ValueError: chr() arg not in range(256)"
+EXCEPTION = re.compile(r"^(?:[A-Za-z_][\w.]*(?:Error|Exception)|KeyboardInterrupt|SystemExit)(?:: .*)?$", re.M)
+
+
+def raised(log):
+    """The exception line of the first traceback in a server's log, cut to 100 characters, or None: the
+    threads' tracebacks interleave, and one cut short by the process's end has none."""
+    at = (log or "").find("Traceback (most recent call last):")
+    found = EXCEPTION.search(log, at) if at >= 0 else None
+    return found.group(0)[:100] if found else None
+
+
 def _last(text):
     lines = [x for x in (text or "").splitlines() if x.strip()]
     return lines[-1].strip() if lines else ""
@@ -385,9 +397,12 @@ class CheckLab:
             box = {"passed": False, "reason": f"the check did not end within {bound:g} s (the checker's backstop)"}
         seconds = time.monotonic() - start
         log = self.out / f"{check.name}.log"
+        server_log = self.server_log() if self.server else None
+        if not box["passed"] and (exc := raised(server_log)) and exc not in box["reason"]:
+            box["reason"] += f"; the server raised {exc}"  # the fault itself, where the symptom is a hang
         text = [f"# {check.name} ({check.kind}): {'PASS' if box['passed'] else 'FAIL'} {box['reason']}", *self.notes]
-        if self.server:
-            text += ["--- the server's output (a.b.c) ---", self.server_log()]
+        if server_log is not None:
+            text += ["--- the server's output (a.b.c) ---", server_log]
         log.write_text("\n".join(text) + "\n", errors="replace")
         return Result(check.name, check.points, box["passed"], box["reason"], round(seconds, 1), str(log))
 
