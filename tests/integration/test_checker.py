@@ -70,6 +70,8 @@ def runs(docker_engine, tmp_path_factory):
                     "--json", str(work / "hostile.json")],
         "single": ["server", str(STUDENTS / "server" / "good_threading.py"), "--checks", "tutorial,sigterm",
                    "--json", "-"],
+        "loopback": ["server", str(STUDENTS / "loopback" / "loopback.py"), "--checks", "tutorial",
+                     "--json", str(work / "loopback.json")],
         "tutorial 2.7": ["server", str(ROOT / "services" / "tutorial" / "srvr.py"), "--python", "2.7",
                          "--checks", "tutorial,many,long,more-clients,sigterm", "--json", str(work / "tutorial.json")],
         "tutorial client 2.7": ["client", str(ROOT / "services" / "tutorial" / "clnt.py"), "--python", "2.7",
@@ -213,6 +215,15 @@ def test_the_tutorials_own_client_on_python_2_7_and_its_real_faults(runs):
     assert {n for n, c in checks.items() if c["passed"]} == {"prompt", "one-byte", "prints-v", "leave-0"}
     assert checks["bad-input"]["reason"].endswith("; it raised ValueError: invalid literal for int() with base 10: 'abc'")
     assert checks["leave-eof"]["reason"] == "it ended with a traceback: EOFError: EOF when reading a line"
+
+
+def test_a_server_on_loopback_only_is_told_why_no_client_reached_it(runs):
+    """Listening on 127.0.0.1 is listening, for /proc/net/tcp, but no client host gets in: the check says so,
+    where it said "a.b.c did not end" after its bound."""
+    run, work = runs["loopback"]
+    assert run.result().returncode == 1, run.result().stdout + run.result().stderr
+    (check,) = json.loads((work / "loopback.json").read_text())["checks"]
+    assert check["reason"].startswith("the server listens on port 2000 of 127.0.0.1 only")
 
 
 def test_hostile_server_fails_and_the_checker_goes_on(runs):

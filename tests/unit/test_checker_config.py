@@ -9,7 +9,7 @@ import pytest
 
 from threadlab.checker import config, report
 from threadlab.checker.__main__ import rel
-from threadlab.checker.run import Result, Submission, SubmissionError, listening, locate, raised, slug
+from threadlab.checker.run import LOOPBACK, Result, Submission, SubmissionError, listening, locate, raised, slug
 from threadlab.lab import ROOT
 
 CHECK = [str(ROOT / "scripts" / "check")]
@@ -114,9 +114,18 @@ def test_listening_reads_proc_net_tcp():
     text = ("  sl  local_address rem_address   st\n"
             "   0: 00000000:07D0 00000000:0000 0A 00000000:00000000\n"
             "   1: 0A096409:07D0 0A096415:A1B2 01 00000000:00000000\n")
-    assert listening(text, 2000)
+    assert listening(text, 2000) == {"00000000"}
     assert not listening(text.replace(" 0A ", " 01 "), 2000)
     assert not listening(text, 2001)
+
+
+def test_a_server_on_loopback_only_is_told_so():
+    """A student's bind to 127.0.0.1 (or localhost, ::1) listens where no client host reaches it."""
+    v4 = "   0: 0100007F:07D0 00000000:0000 0A 00000000:00000000\n"
+    v6 = "   0: 00000000000000000000000001000000:07D0 00000000000000000000000000000000:0000 0A 00000000:00000000\n"
+    assert listening("header\n" + v4, 2000) <= LOOPBACK and listening("header\n" + v6, 2000) <= LOOPBACK
+    everywhere = "   1: 00000000000000000000000000000000:07D0 00000000000000000000000000000000:0000 0A 0:0\n"
+    assert not listening("header\n" + v4 + everywhere, 2000) <= LOOPBACK
 
 
 def graded():

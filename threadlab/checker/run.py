@@ -315,11 +315,16 @@ class CheckLab:
         cid = self.lab.container("server")
         self.server = cid
         deadline = time.monotonic() + self.config.start_timeout
+        loopback_since = None
         while True:
             r = subprocess.run(["docker", "exec", cid, "cat", "/proc/net/tcp", "/proc/net/tcp6"],
                                capture_output=True, text=True)
-            if listening(r.stdout, PORT):
+            found = listening(r.stdout, PORT)
+            if found and not found <= LOOPBACK:
                 return cid
+            if found and time.monotonic() - (loopback_since := loopback_since or time.monotonic()) > 1:
+                raise CheckFailed(f"the server listens on port {PORT} of 127.0.0.1 only, which the clients on the "
+                                  "other hosts cannot reach: bind to '' (all addresses), as the tutorial does")
             state = inspect(cid, "{{.State.Running}} {{.State.ExitCode}} {{.State.OOMKilled}}").split()
             if state and state[0] != "true":
                 oom = " (out of memory)" if state[2:] == ["true"] else ""
@@ -407,14 +412,15 @@ class CheckLab:
         return Result(check.name, check.points, box["passed"], box["reason"], round(seconds, 1), str(log))
 
 
+# 127.0.0.1, ::1 and ::ffff:127.0.0.1 as /proc/net/tcp{,6} write them
+LOOPBACK = {"0100007F", "00000000000000000000000001000000", "0000000000000000FFFF00000100007F"}
+
+
 def listening(proc_net_tcp, port):
-    """Whether /proc/net/tcp{,6} text has a socket listening (state 0A) on port."""
+    """The local addresses (as /proc/net/tcp{,6} write them) of the sockets listening (state 0A) on port."""
     want = f":{port:04X}"
-    for line in proc_net_tcp.splitlines()[1:]:
-        parts = line.split()
-        if len(parts) > 3 and parts[1].endswith(want) and parts[3] == "0A":
-            return True
-    return False
+    return {parts[1].removesuffix(want) for parts in map(str.split, proc_net_tcp.splitlines())
+            if len(parts) > 3 and parts[1].endswith(want) and parts[3] == "0A"}
 
 
 def inspect(cid, fmt):
