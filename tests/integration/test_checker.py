@@ -9,6 +9,7 @@ the suite's slowest. Nothing here sleeps for readiness: the checker polls.
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 
@@ -72,6 +73,8 @@ def runs(docker_engine, tmp_path_factory):
                    "--json", "-"],
         "loopback": ["server", str(STUDENTS / "loopback" / "loopback.py"), "--checks", "tutorial",
                      "--json", str(work / "loopback.json")],
+        "text_v": ["server", str(STUDENTS / "text_v" / "text_v.py"), "--checks", "tutorial",
+                   "--json", str(work / "text_v.json")],
         "tutorial 2.7": ["server", str(ROOT / "services" / "tutorial" / "srvr.py"), "--python", "2.7",
                          "--checks", "tutorial,many,long,more-clients,sigterm", "--json", str(work / "tutorial.json")],
         "tutorial client 2.7": ["client", str(ROOT / "services" / "tutorial" / "clnt.py"), "--python", "2.7",
@@ -224,6 +227,16 @@ def test_a_server_on_loopback_only_is_told_why_no_client_reached_it(runs):
     assert run.result().returncode == 1, run.result().stdout + run.result().stderr
     (check,) = json.loads((work / "loopback.json").read_text())["checks"]
     assert check["reason"].startswith("the server listens on port 2000 of 127.0.0.1 only")
+
+
+def test_a_server_sending_v_as_text_gets_a_hint(runs):
+    """v as str(v).encode(): the lab's client reads its first digit's code, and the card says what that looks like."""
+    run, work = runs["text_v"]
+    assert run.result().returncode == 1, run.result().stdout + run.result().stderr
+    (check,) = json.loads((work / "text_v.json").read_text())["checks"]
+    assert check["reason"].startswith("no serial order fits: ")
+    hint = re.search(r"; every v is a digit's code \((\d+) is '(\d)'\): v sent as text, not one byte\?$", check["reason"])
+    assert hint and chr(int(hint[1])) == hint[2], check["reason"]
 
 
 def test_hostile_server_fails_and_the_checker_goes_on(runs):
