@@ -187,10 +187,12 @@ def test_class_outputs(servers):
 def test_clients(clients):
     """The correct client passes all, and so does one that leaves by a reset; text for a byte fails one-byte;
     not refusing fails bad-input alone; one that sends nothing fails every check (no false PASS)."""
-    _, rows, failed, _ = clients
+    _, rows, failed, out = clients
     assert failed["good"] == set()
     assert failed["abort_on_eof"] == set()  # the server logged a reset: a close with a v unread gives one too
     assert "one-byte" in failed["text_k"] and {"prompt", "leave-eof"}.isdisjoint(failed["text_k"])
+    card = {c["name"]: c for c in json.loads((out / "text_k" / "report.json").read_text())["checks"]}
+    assert card["one-byte"]["reason"].endswith("; every k is a digit's code (53 is '5'): k sent as text, not one byte?")
     assert failed["no_refuse"] == {"bad-input"}
     assert failed["silent"] == set(CLIENT) and rows["silent"]["total"] == "0"
 

@@ -97,7 +97,10 @@ def k_session(lab, check):
     if problems:
         more = f" (and {len(problems) - 1} more in the log)" if len(problems) > 1 else ""
         exc = raised(stderr)
-        raise CheckFailed(problems[0] + more + (f"; it raised {exc}" if exc and exc not in problems[0] else ""))
+        hint = (f"; it raised {exc}" if exc and exc not in problems[0] else
+                f"; every k is a digit's code ({sent[0]} is {chr(sent[0])!r}): k sent as text, not one byte?"
+                if sent and all(ord("0") <= k <= ord("9") for k in sent) else "")
+        raise CheckFailed(problems[0] + more + hint)
     return describe(check, sent, went)
 
 
