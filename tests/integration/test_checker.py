@@ -58,6 +58,14 @@ def leftovers():
     return [n for n in (ps + nets).split() if n.startswith("threadlab-check-")]
 
 
+def broken(work, name, line, instead):
+    """good_threading.py with one slip of a student's: its line replaced by instead, written as work/name.py."""
+    text = (STUDENTS / "server" / "good_threading.py").read_text()
+    assert text.count(line) == 1, line
+    (work / f"{name}.py").write_text(text.replace(line, instead))
+    return str(work / f"{name}.py")
+
+
 @pytest.fixture(scope="module")
 def runs(docker_engine, tmp_path_factory):
     """Every checker run of this module, started together: one after another they took 13 minutes, most of
@@ -71,9 +79,11 @@ def runs(docker_engine, tmp_path_factory):
                     "--json", str(work / "hostile.json")],
         "single": ["server", str(STUDENTS / "server" / "good_threading.py"), "--checks", "tutorial,sigterm",
                    "--json", "-"],
-        "loopback": ["server", str(STUDENTS / "loopback" / "loopback.py"), "--checks", "tutorial",
+        "loopback": ["server", broken(work, "loopback", 'create_server(("", ', 'create_server(("127.0.0.1", '),
+                     "--checks", "tutorial",
                      "--json", str(work / "loopback.json")],
-        "text_v": ["server", str(STUDENTS / "text_v" / "text_v.py"), "--checks", "tutorial",
+        "text_v": ["server", broken(work, "text_v", "sendall(bytes([now % 256]))", "sendall(str(now % 256).encode())"),
+                   "--checks", "tutorial",
                    "--json", str(work / "text_v.json")],
         "tutorial 2.7": ["server", str(ROOT / "services" / "tutorial" / "srvr.py"), "--python", "2.7",
                          "--checks", "tutorial,many,long,more-clients,sigterm", "--json", str(work / "tutorial.json")],
