@@ -118,20 +118,15 @@ class Lab:
             if not self.things():
                 return
             time.sleep(1)
-        for net in self.compose_networks():
+        for net in self.things(["network", "ls", "--format", "{{.Name}}"]):
             if engine_keeps(net):
                 print(f"lab: the engine keeps network {net}: 'has active endpoints', with no container on it "
                       "(a Docker bug; restarting the engine frees it)", file=sys.stderr)
 
-    def compose_networks(self):
+    def things(self, *lists):
+        """What docker lists of this lab's project (by default the ids of its containers and networks)."""
         label = f"label=com.docker.compose.project={self.project}"
-        return subprocess.run(["docker", "network", "ls", "-q", "--filter", label, "--format", "{{.Name}}"],
-                              capture_output=True, text=True).stdout.split()
-
-    def things(self):
-        """The ids of the containers and networks of this lab's project on this machine."""
-        label = f"label=com.docker.compose.project={self.project}"
-        return [i for kind in (["ps", "-a"], ["network", "ls"]) for i in subprocess.run(
+        return [i for kind in (lists or (["ps", "-a"], ["network", "ls"])) for i in subprocess.run(
             ["docker", *kind, "-q", "--filter", label], capture_output=True, text=True).stdout.split()]
 
 

@@ -11,7 +11,7 @@ import time
 
 from common import check as order
 
-from threadlab.checker.run import PORT, CheckFailed, raised
+from threadlab.checker.run import PORT, CheckFailed, as_text, raised
 
 ENDED = re.compile(r" (sent 0 and left|left without sending k = 0|dropped: .*|closed without sending a byte.*)$", re.M)
 NUMBER = re.compile(r"^[+-]?\d+$")
@@ -97,9 +97,7 @@ def k_session(lab, check):
     if problems:
         more = f" (and {len(problems) - 1} more in the log)" if len(problems) > 1 else ""
         exc = raised(stderr)
-        hint = (f"; it raised {exc}" if exc and exc not in problems[0] else
-                f"; every k is a digit's code ({sent[0]} is {chr(sent[0])!r}): k sent as text, not one byte?"
-                if sent and all(ord("0") <= k <= ord("9") for k in sent) else "")
+        hint = f"; it raised {exc}" if exc and exc not in problems[0] else as_text("k", sent)
         raise CheckFailed(problems[0] + more + hint)
     return describe(check, sent, went)
 

@@ -201,6 +201,13 @@ def raised(log):
     return found.group(0)[:100] if found else None
 
 
+def as_text(what, values):
+    """A FAIL's hint when every value (k or v) is a digit's character code, the first byte of str(n).encode()."""
+    if values and all(ord("0") <= n <= ord("9") for n in values):
+        return f"; every {what} is a digit's code ({values[0]} is {chr(values[0])!r}): {what} sent as text, not one byte?"
+    return ""
+
+
 def _last(text):
     lines = [x for x in (text or "").splitlines() if x.strip()]
     return lines[-1].strip() if lines else ""

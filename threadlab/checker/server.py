@@ -14,7 +14,7 @@ from common import check as order
 from common import protocol
 
 from threadlab import replay
-from threadlab.checker.run import PORT, CheckFailed
+from threadlab.checker.run import PORT, CheckFailed, as_text
 from threadlab.lab import CLIENTS
 
 SERVICES = {host: service for service, host in CLIENTS.items()}
@@ -47,13 +47,6 @@ def echoes_of(result):
     return {h: [tuple(e) for e in c["echoes"]] for h, c in result["clients"].items()}
 
 
-def sent_as_text(result):
-    """The first v the clients got if every one is a digit's character code (str(v).encode()'s first byte),
-    else None."""
-    vs = [v for echoes in echoes_of(result).values() for _, v in echoes]
-    return vs[0] if len(vs) > 1 and all(ord("0") <= v <= ord("9") for v in vs) else None
-
-
 def fail_on(problems):
     if problems:
         more = f" (and {len(problems) - 1} more in the log)" if len(problems) > 1 else ""
@@ -82,8 +75,8 @@ def hold(lab, service, k, check):
 
 def k_scenario(lab, check):
     sc, result = play(lab, check, nclients=check.get("nclients"))
-    if result["problems"] and (v := sent_as_text(result)):
-        result["problems"][0] += f"; every v is a digit's code ({v} is {chr(v)!r}): v sent as text, not one byte?"
+    if result["problems"]:
+        result["problems"][0] += as_text("v", [v for echoes in echoes_of(result).values() for _, v in echoes])
     fail_on(result["problems"])
     if check.get("final_line"):
         lines = lab.server_log().rstrip("\n").split("\n")
