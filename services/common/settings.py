@@ -19,6 +19,9 @@ def number(name, text, kind, low, high=None):
     return value
 
 
+LOG_LEVELS = {level: level for level in ("DEBUG", "INFO", "WARNING", "ERROR")}  # LOG_LEVEL's choices
+
+
 def choice(name, text, choices):
     """choices[text], or ValueError naming the setting and its choices."""
     if text not in choices:

@@ -20,7 +20,7 @@ import socket
 import sys
 import threading
 
-from common.settings import number
+from common.settings import LOG_LEVELS, choice, number
 from sieve import variants
 
 try:  # a bad one is main()'s one line, not a traceback here: primes.py imports this module too
@@ -91,8 +91,9 @@ def ask(host, port, n, nthreads, timeout=600):
 
 
 def main():
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(message)s", stream=sys.stdout)
     try:
+        logging.basicConfig(level=choice("LOG_LEVEL", os.environ.get("LOG_LEVEL", "INFO"), LOG_LEVELS),
+                            format="%(message)s", stream=sys.stdout)
         if BAD_SETTING:
             raise BAD_SETTING
         variants.variant(VARIANT)
@@ -102,12 +103,20 @@ def main():
         return 2
     if interval is not None:
         sys.setswitchinterval(interval)
-    listener = socket.create_server(("", PORT))
-    log.info("%s: sieve worker listening on port %d (SIEVE_VARIANT=%s, switch interval %g s)",
-             socket.gethostname(), PORT, VARIANT, sys.getswitchinterval())
-    while True:
-        conn, addr = listener.accept()
-        threading.Thread(target=handle, args=(conn, addr), daemon=True).start()
+    try:
+        listener = socket.create_server(("", PORT))
+    except OSError as e:
+        print(f"sieved.py: cannot listen on port {PORT}: {e.strerror}", file=sys.stderr)
+        return 1
+    try:  # from the line that says it listens: a Ctrl-C right after it is one line too
+        log.info("%s: sieve worker listening on port %d (SIEVE_VARIANT=%s, switch interval %g s)",
+                 socket.gethostname(), PORT, VARIANT, sys.getswitchinterval())
+        while True:
+            conn, addr = listener.accept()
+            threading.Thread(target=handle, args=(conn, addr), daemon=True).start()
+    except KeyboardInterrupt:
+        print("sieved.py: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

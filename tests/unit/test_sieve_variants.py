@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -204,6 +205,7 @@ def test_bad_setting_is_one_line_and_exit_2(script, setting, value, message):
     ("SIEVE_MAX_N", "lots", "SIEVE_MAX_N must be a number at least 2, not 'lots'"),
     ("SIEVE_MAX_THREADS", "0", "SIEVE_MAX_THREADS must be a number at least 1, not '0'"),
     ("SIEVE_PORT", "70000", "SIEVE_PORT must be a number from 1 to 65535, not '70000'"),
+    ("LOG_LEVEL", "loud", "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, not 'loud'"),
 ])
 def test_bad_worker_limit_is_one_line_and_exit_2(setting, value, message):
     """The worker's own limits are settings too: one line and exit 2, not a traceback when sieved.py is imported."""
@@ -262,3 +264,23 @@ def test_worker_program_uses_its_settings(worker_program):
     for a in askers:
         a.join(TIMEOUT)
     assert {n: (r["primes"], r["variant"]) for n, r in replies.items()} == {n: (c, "thread") for n, c in TUTORIAL}
+
+
+def test_worker_port_in_use_is_one_line():
+    """The worker on a port another program holds: one line, exit 1, no traceback."""
+    with socket.create_server(("", 0)) as taken:
+        r = run("sieved.py", SIEVE_PORT=str(taken.getsockname()[1]))
+    assert (r.returncode, r.stdout) == (1, "")
+    assert r.stderr.startswith("sieved.py: cannot listen on port ") and len(r.stderr.splitlines()) == 1
+
+
+def test_worker_ctrl_c_is_one_line_and_130():
+    """Ctrl-C on the worker waiting for requests: one line, exit 130, no traceback."""
+    with socket.create_server(("", 0)) as probe:
+        port = probe.getsockname()[1]
+    p = subprocess.Popen([sys.executable, "sieved.py"], cwd=SIEVE_DIR, text=True, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env={**os.environ, "SIEVE_PORT": str(port)})
+    assert "listening on port" in p.stdout.readline()
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    assert (p.returncode, err) == (130, "sieved.py: interrupted\n")
