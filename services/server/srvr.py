@@ -18,12 +18,16 @@ resets, idles past IDLE_TIMEOUT, or sends its next k before its v came back
 (not the protocol: an HTTP request, say) is logged in one line and dropped,
 and its thread ends. Connections past MAX_CLIENTS at once are closed at once.
 SIGTERM (docker stop) prints the total so far and exits 0; Ctrl-C (SIGINT)
-prints it too and exits 130. v lives only in
+prints it too and exits 130. With JOIN_WAIT set (the lab's compose file sets
+60), a session that fewer than NCLIENTS clients came to, with none connected
+for that long, ends with the total so far and exit 1: a client host that
+never starts cannot leave the server waiting forever. v lives only in
 memory: a restarted server starts a new session from 0, as the tutorial's does.
 
 Run:  python3 srvr.py 2000
 Settings: NCLIENTS (2), MAX_CLIENTS (100 connections at once), IDLE_TIMEOUT
-(600 s without a k), LOG_LEVEL (INFO), SWITCH_INTERVAL (how long a thread
+(600 s without a k), JOIN_WAIT (off: seconds with no client connected before a
+session short of NCLIENTS ends), LOG_LEVEL (INFO), SWITCH_INTERVAL (how long a thread
 runs before another may take the interpreter: sys.setswitchinterval).
 The lessons' settings:
     SERVER_VARIANT  threading (this file), thread (srvr_thread.py: the tutorial's
@@ -47,11 +51,12 @@ import threading
 import time
 
 from common import protocol
-from common.settings import choice, number
+from common.settings import LOG_LEVELS, choice, number
 
 NCLIENTS = os.environ.get("NCLIENTS", "2")
 MAX_CLIENTS = os.environ.get("MAX_CLIENTS", "100")
 IDLE_TIMEOUT = os.environ.get("IDLE_TIMEOUT", "600")  # seconds: long enough to think, short enough to free a lost client
+JOIN_WAIT = os.environ.get("JOIN_WAIT", "off")  # seconds, or off: the tutorial's server waits for NCLIENTS forever
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 SWITCH_INTERVAL = os.environ.get("SWITCH_INTERVAL", "")  # seconds; empty: Python's 0.005
 SERVER_VARIANT = os.environ.get("SERVER_VARIANT", "threading")
@@ -223,6 +228,21 @@ def accept(listener, tally):
         threading.Thread(target=handle, args=(conn, addr, tally), daemon=True).start()
 
 
+def watch_joins(tally, seconds, main_thread):
+    """JOIN_WAIT: once no client has been connected for seconds while fewer than NCLIENTS came, interrupt
+    main_thread with SIGUSR1 (Abandoned). Polls the counts, which every variant keeps in tally."""
+    since = time.monotonic()
+    while not tally.done():
+        time.sleep(min(seconds / 4, 0.25))
+        if tally.active or tally.done():
+            since = time.monotonic()
+        elif time.monotonic() - since >= seconds:
+            log.warning("%d of %d clients came, and none has been connected for %g s (JOIN_WAIT): ending the session "
+                        "(a client host not started?)", tally.joined, tally.nclients, seconds)
+            signal.pthread_kill(main_thread, signal.SIGUSR1)
+            return
+
+
 def serve(listener, nclients, tally=None):
     """Serve one session of nclients clients on listener; return the final v."""
     tally = tally or Tally(nclients)
@@ -236,18 +256,19 @@ def serve(listener, nclients, tally=None):
 
 
 def main(argv):
-    logging.basicConfig(level=LOG_LEVEL, format="%(message)s", stream=sys.stdout)
     if len(argv) != 2:
         print("usage: python3 srvr.py port_number", file=sys.stderr)
         return 2
     try:
         port = number("port", argv[1], int, 1, 65535)
+        logging.basicConfig(level=choice("LOG_LEVEL", LOG_LEVEL, LOG_LEVELS), format="%(message)s", stream=sys.stdout)
         tally = Tally(number("NCLIENTS", NCLIENTS, int, 1), number("MAX_CLIENTS", MAX_CLIENTS, int, 1),
                       number("IDLE_TIMEOUT", IDLE_TIMEOUT, float, 0.001),
                       lock=choice("LOCK", LOCK, {"on": True, "off": False}),
                       race_yield=choice("RACE_YIELD", RACE_YIELD, {"on": True, "off": False}),
                       busy_wait=choice("WAIT", WAIT, {"busy": True, "block": False}),
                       stop_in_pdb=choice("BREAKPOINT", BREAKPOINT, {"on": True, "off": False}))
+        join_wait = None if JOIN_WAIT == "off" else number("JOIN_WAIT", JOIN_WAIT, float, 0.1)
         name = choice("SERVER_VARIANT", SERVER_VARIANT, VARIANTS)
         for setting_name, value in IGNORED.get(SERVER_VARIANT, {}).items():
             if os.environ.get(setting_name) == value:
@@ -265,12 +286,18 @@ def main(argv):
         return 1
     threading.stack_size(256 * 1024)  # a client's thread needs little: MAX_CLIENTS of them stay small
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGUSR1, abandon)
     try:  # from the line that says it listens: Ctrl-C right after it ends the session as any other
         log.info("%s listening on port %d for %d clients (%s; %s)", socket.gethostname(), port, tally.nclients,
                  SERVER_VARIANT, interpreter())
+        if join_wait is not None:
+            threading.Thread(target=watch_joins, args=(tally, join_wait, threading.main_thread().ident),
+                             daemon=True).start()
         print("the final value of v is", variant.serve(listener, tally.nclients, tally))
     except KeyboardInterrupt as e:
         print("stopped: the value of v so far is", tally.v)
+        if isinstance(e, Abandoned):
+            return 1
         return 0 if isinstance(e, Stopped) else 130  # docker stop ends a session; Ctrl-C cuts it short
     return 0
 
@@ -288,6 +315,14 @@ class Stopped(KeyboardInterrupt):
 def stop(signum, frame):
     """SIGTERM (docker stop): end like Ctrl-C, so the total so far is printed."""
     raise Stopped
+
+
+class Abandoned(KeyboardInterrupt):
+    """JOIN_WAIT ran out (watch_joins sends SIGUSR1): the session ends with the total so far, exit 1."""
+
+
+def abandon(signum, frame):
+    raise Abandoned
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ def serveclient(c, i):  # 19
     nclntlock.acquire()  # 31
     nclnt -= 1  # 32
     nclntlock.release()  # 33
+    tally.leave()  # the counts srvr.py's JOIN_WAIT watches
 
 
 def serve(lstn, nclients, session):
@@ -72,6 +73,7 @@ def serve(lstn, nclients, session):
         for i in range(nclients):  # 45
             (clnt, addr) = lstn.accept()  # 46
             log.info("%s:%d joined: client %d of %d", addr[0], addr[1], i + 1, nclients)
+            tally.join()
             _thread.start_new_thread(serveclient, (clnt, i))  # 47
         # wait for both threads to exit  # 49
         while nclnt > 0:  # 50

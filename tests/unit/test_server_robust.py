@@ -93,6 +93,8 @@ def run_server(env, *args):
     ({"MAX_CLIENTS": "many"}, ["2000"], "MAX_CLIENTS must be a number at least 1, not 'many'"),
     ({"IDLE_TIMEOUT": "-1"}, ["2000"], "IDLE_TIMEOUT must be a number at least 0.001, not '-1'"),
     ({"SWITCH_INTERVAL": "0"}, ["2000"], "SWITCH_INTERVAL must be a number at least 1e-06, not '0'"),
+    ({"JOIN_WAIT": "soon"}, ["2000"], "JOIN_WAIT must be a number at least 0.1, not 'soon'"),
+    ({"LOG_LEVEL": "loud"}, ["2000"], "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, not 'loud'"),
     ({"SERVER_VARIANT": "asyncio", "WAIT": "busy"}, ["2000"], "SERVER_VARIANT=asyncio cannot do WAIT=busy"),
     ({"SERVER_VARIANT": "asyncio", "BREAKPOINT": "on"}, ["2000"], "SERVER_VARIANT=asyncio cannot do BREAKPOINT=on"),
     ({"SERVER_VARIANT": "thread", "BREAKPOINT": "on"}, ["2000"], "SERVER_VARIANT=thread cannot do BREAKPOINT=on"),
@@ -140,3 +142,50 @@ def test_slow_client_holds_no_one_back():
     assert send(slow, 2) == 203
     slow.sendall(b"\0")
     assert s.final() == 203
+
+
+def free_port():
+    with socket.create_server(("", 0)) as probe:
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("variant", ["threading", "thread", "asyncio"])
+def test_join_wait_ends_a_session_short_of_nclients(variant):
+    """JOIN_WAIT: one of NCLIENTS=2 came and left, and no other came within it: the total so far, exit 1."""
+    port = free_port()
+    p = run_server({"SERVER_VARIANT": variant, "NCLIENTS": "2", "JOIN_WAIT": "0.5"}, str(port))
+    assert "listening on port" in p.stdout.readline()
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as c:
+        assert send(c, 42) == 42
+        c.sendall(b"\0")
+    out, err = p.communicate(timeout=TIMEOUT)
+    assert p.returncode == 1, err
+    assert out.splitlines()[-2:] == [
+        "1 of 2 clients came, and none has been connected for 0.5 s (JOIN_WAIT): ending the session "
+        "(a client host not started?)", "stopped: the value of v so far is 42"]
+    assert err == ""
+
+
+def test_join_wait_counts_from_the_start_when_no_client_comes():
+    port = free_port()
+    p = run_server({"JOIN_WAIT": "0.3"}, str(port))
+    out, err = p.communicate(timeout=TIMEOUT)
+    assert (p.returncode, out.splitlines()[-1], err) == (1, "stopped: the value of v so far is 0", "")
+    assert "0 of 2 clients came" in out
+
+
+@pytest.mark.parametrize("variant", ["threading", "thread", "asyncio"])
+def test_join_wait_does_not_run_while_a_client_is_connected(variant):
+    """A client connected for four times JOIN_WAIT, the second coming only then: the session ends as usual."""
+    port = free_port()
+    p = run_server({"SERVER_VARIANT": variant, "NCLIENTS": "2", "JOIN_WAIT": "0.3"}, str(port))
+    assert "listening on port" in p.stdout.readline()
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as first:
+        assert send(first, 5) == 5
+        threading.Event().wait(1.2)
+        with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as second:
+            assert send(second, 7) == 12
+            first.sendall(b"\0")
+            second.sendall(b"\0")
+        out, err = p.communicate(timeout=TIMEOUT)
+    assert (p.returncode, out.splitlines()[-1]) == (0, "the final value of v is 12"), out + err
