@@ -48,6 +48,8 @@ def main(argv):
     try:
         count_primes = variants.variant(SIEVE_VARIANT)
         interval = variants.switch_interval(SWITCH_INTERVAL)
+        if args.n < 2 or args.nthreads < 1:
+            raise ValueError("n must be at least 2 and threads at least 1")
         if args.as_printed and (SIEVE_VARIANT != "thread" or args.host):
             raise ValueError("--as-printed is line 43 of the tutorial's _thread program: "
                              "use it with SIEVE_VARIANT=thread and without --host")

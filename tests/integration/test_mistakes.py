@@ -46,7 +46,7 @@ WITHOUT_DOCKER = [
      "primes.py: SIEVE_VARIANT must be one of threading, threading-loop, thread, not 'bogus'"),
     ("SIEVE_MAX_N=lots", WORKER, {"SIEVE_MAX_N": "lots"}, 2, "sieved.py: SIEVE_MAX_N must be a number at least 2, not 'lots'"),
     ("n that is not a number", PRIMES + ["abc", "2"], {}, 2, "primes.py: error: argument n: invalid int value: 'abc'"),
-    ("no threads", PRIMES + ["100", "0"], {}, 1, "primes.py: n must be at least 2 and threads at least 1"),
+    ("no threads", PRIMES + ["100", "0"], {}, 2, "primes.py: n must be at least 2 and threads at least 1"),
     ("a host that does not exist", CLIENT + ["nohost.invalid", "2000"], {}, 1, "clnt.py: cannot find host nohost.invalid"),
     ("a port that is not a number, to the client", CLIENT + ["a.b.c", "abc"], {}, 2,
      "clnt.py: error: argument port_number: invalid int value: 'abc'"),

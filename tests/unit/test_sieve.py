@@ -75,8 +75,8 @@ def test_primes_main_prints_the_tutorials_lines(capsys, n, count):
 
 
 def test_primes_main_bad_n(capsys):
-    """primes.py with n = 1 returns 1 with one line on stderr."""
-    assert primes.main(["primes.py", "1", "2"]) == 1
+    """primes.py with n = 1 returns 2 (a bad argument) with one line on stderr."""
+    assert primes.main(["primes.py", "1", "2"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
     assert err.startswith("primes.py: n must be at least 2") and len(err.splitlines()) == 1
