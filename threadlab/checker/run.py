@@ -198,7 +198,12 @@ def raised(log):
     threads' tracebacks interleave, and one cut short by the process's end has none."""
     at = (log or "").find("Traceback (most recent call last):")
     found = EXCEPTION.search(log, at) if at >= 0 else None
-    return found.group(0)[:100] if found else None
+    if not found:
+        return None
+    line = found.group(0)
+    name = line.split(":")[0]
+    again = line.find(name, len(name))  # another thread's same exception run into this line
+    return (line[:again] if again > 0 else line)[:100]
 
 
 def as_text(what, values):
