@@ -9,11 +9,14 @@ run between the read of v and the write. RACE_YIELD=on puts an await there
 (asyncio.sleep(0)), and then updates are lost, unless LOCK=on takes an
 asyncio.Lock around it, as the threaded server must always do.
 
-Same protocol, settings and log lines as srvr.py.
+Same protocol, settings and log lines as srvr.py; the line before the final
+value also says how many OS threads served the clients: one, on free-threaded
+Python too ("event loop: served 4 clients on 1 thread").
 """
 
 import asyncio
 import logging
+import threading
 import time
 
 from common import protocol
@@ -22,8 +25,8 @@ from server import srvr
 log = logging.getLogger("srvr")
 
 
-async def handle(reader, writer, tally, lock, changed):
-    """Serve one client until it sends k = 0 or goes away; never raise."""
+async def handle(reader, writer, tally, lock, changed, threads):
+    """Serve one client until it sends k = 0 or goes away; never raise. threads: the OS threads that served one."""
     addr = writer.get_extra_info("peername")
     who = f"{addr[0]}:{addr[1]}"
     joined = False
@@ -41,6 +44,7 @@ async def handle(reader, writer, tally, lock, changed):
                 joined = True
                 tally.joined += 1
                 tally.active += 1
+                threads.add(threading.get_ident())  # the event loop's: every coroutine runs on it
                 log.info("%s joined: client %d of %d", who, tally.joined, tally.nclients)
             k = protocol.decode_k(data)
             if k == protocol.LEAVE:
@@ -67,6 +71,10 @@ async def handle(reader, writer, tally, lock, changed):
         changed.set()
 
 
+def plural(n, word):
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 class NoLock:
     async def __aenter__(self):
         pass
@@ -78,6 +86,7 @@ class NoLock:
 async def session(listener, tally):
     changed = asyncio.Event()
     lock = asyncio.Lock() if tally.lock else NoLock()
+    threads = set()
 
     async def client(reader, writer):
         if tally.connections >= tally.max_clients:
@@ -86,15 +95,16 @@ async def session(listener, tally):
             writer.close()
             return
         tally.connections += 1
-        await handle(reader, writer, tally, lock, changed)
+        await handle(reader, writer, tally, lock, changed, threads)
 
     server = await asyncio.start_server(client, sock=listener)
     start, cpu = time.monotonic(), time.thread_time()
     while not tally.done():
         changed.clear()
         await changed.wait()
-    log.info("the main thread waited %.2f s and used %.2f s of CPU (event loop)", time.monotonic() - start,
-             time.thread_time() - cpu)
+    log.info("the main thread waited %.2f s and used %.2f s of CPU (event loop: served %s on %s)",
+             time.monotonic() - start, time.thread_time() - cpu, plural(tally.joined, "client"),
+             plural(len(threads), "thread"))
     server.close()
     await server.wait_closed()
 
