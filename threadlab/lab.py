@@ -53,6 +53,7 @@ class Lab:
         self.files = [a for f in files for a in ("-f", f)]
         self.profiles = [a for p in profiles for a in ("--profile", p)]
         self.env = dict(os.environ, LAB_NET=net, **settings)
+        self.env.setdefault("JOIN_WAIT", "off")  # the tools and tests start the clients themselves, when they will
         self.env.pop("COMPOSE_PROJECT_NAME", None)
 
     def compose(self, *args, check=True, timeout=300, **kw):

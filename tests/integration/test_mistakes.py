@@ -13,7 +13,7 @@ import sys
 import pytest
 from conftest import net, project
 
-from threadlab.lab import ROOT, Lab
+from threadlab.lab import ERASE, ROOT, Lab
 
 PY = sys.executable
 SERVER = [PY, "services/server/srvr.py"]
@@ -96,6 +96,9 @@ def scenarios(tmp_path_factory):
     folder = tmp_path_factory.mktemp("scenarios")
     (folder / "broken.scn").write_text("u.v.w: 5 zz 0\nx.y.z: 0\n")
     (folder / "lonely.scn").write_text("u.v.w: 5 0\n")
+    (folder / "eight.scn").write_text("".join(f"{h}: 1 0\n" for h in
+                                              ("u.v.w", "x.y.z", "r.s.t", "o.p.q", "l.m.n", "i.j.k", "f.g.h", "d.e.f")))
+    (folder / "elsewhere.scn").write_text("u.v.w: 5 7 0\nr.s.t: 9 0\n")  # r.s.t is up only with --profile more
     folder.chmod(0o755)  # the hosts' user, lab, reads it
     override = folder / "compose.override.yml"
     override.write_text(json.dumps({"services": {s: {"volumes": [f"{folder}:/scenarios:ro"]}
@@ -131,6 +134,25 @@ def test_bad_scenario_ends_docker_compose_up(mistaken, scenario_file, line):
                               "--filter", "label=com.docker.compose.service=server"], capture_output=True, text=True)
     assert running.stdout.strip() == ""  # no server waiting for clients that never come
     mistaken.down()
+
+
+@pytest.mark.parametrize("scenario_file, nclients, so_far, came", [
+    ("eight.scn", 8, 2, "2 of 8 clients came"),  # NCLIENTS=8 SCENARIO=many.scn without --profile more
+    ("elsewhere.scn", 2, 12, "1 of 2 clients came"),  # a part for a host that is not up
+])
+def test_clients_that_never_come_end_docker_compose_up(mistaken, scenario_file, nclients, so_far, came):
+    """docker compose up whose scenario has parts for hosts that are not up (the wrong profile): the server ends
+    JOIN_WAIT after the last client left, with the total so far, and up exits 1 saying the server did not
+    complete. JOIN_WAIT is 60 s in the lab; 3 here."""
+    r = subprocess.run(mistaken.command("up"), cwd=ROOT, capture_output=True, text=True, timeout=180,
+                       env=dict(mistaken.env, SCENARIO=scenario_file, NCLIENTS=str(nclients), JOIN_WAIT="3"))
+    out = ERASE.sub("", r.stdout + r.stderr)
+    mistaken.down()
+    assert r.returncode == 1, out
+    assert f"{came}, and none has been connected for 3 s (JOIN_WAIT): ending the session" in out
+    assert f"stopped: the value of v so far is {so_far}" in out
+    assert 'service "server" didn\'t complete successfully: exit 1' in out
+    assert "Traceback" not in out
 
 
 def test_client_before_the_server(mistaken):
