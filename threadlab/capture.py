@@ -28,7 +28,7 @@ from pathlib import Path
 
 from capture import wire
 
-from threadlab.lab import ROOT, interrupted
+from threadlab.lab import ROOT, engine_problem, interrupted
 
 IMAGE = "threadlab-capture:3.11"
 # The capture service of docker-compose.yml, as docker run flags: keep the two alike.
@@ -159,6 +159,8 @@ class Capture(threading.Thread):
 
 
 def live(project, port, out, sessions):
+    if problem := engine_problem():
+        refuse(f"capture: {problem}")
     ensure_image()
     out.mkdir(parents=True, exist_ok=True)
     starts = queue.Queue()

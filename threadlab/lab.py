@@ -34,13 +34,14 @@ def interrupted(command):
     return INTERRUPTED
 
 
-def engine_problem():
-    """Why this machine cannot run a lab, in one line (no docker, no engine, no Compose v2), or None."""
+def engine_problem(compose=True):
+    """Why this machine cannot run a lab, in one line (no docker, no engine, no Compose v2), or None.
+    compose=False: for the commands that install Compose v2 themselves."""
     if not shutil.which("docker"):
         return "no docker command: install Docker Engine"
     if subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
         return "the Docker engine does not answer"
-    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0:
+    if compose and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0:
         return "no Compose v2 (scripts/install-compose installs it)"
     return None
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from threadlab.checker import check_submission, config, report
 from threadlab.checker.run import Submission, SubmissionError, locate, python_image
-from threadlab.lab import ROOT, interrupted, stop_like_ctrl_c
+from threadlab.lab import ROOT, engine_problem, interrupted, stop_like_ctrl_c
 
 OUT = Path(os.environ.get("CHECK_OUT", ROOT / "out" / "check"))
 
@@ -63,7 +63,10 @@ def setup(args, kind):
 
 
 def image_here(args):
-    """Refuse, after the user's own slips, when this machine has no host image for the submissions' Python."""
+    """Refuse, after the user's own slips, when this machine has no Docker engine, or no host image for the
+    submissions' Python."""
+    if problem := engine_problem():
+        raise Refusal(f"check: {problem}")
     try:
         python_image(args.python)
     except SubmissionError as e:
