@@ -199,7 +199,7 @@ def main(argv):
         return interrupted("replay")
     if status is None:
         status = 1 if failed else 0
-        say(f"replay: {len(results)} scenarios, {sum(1 for r in results if r['problems'])} failed")
+        say(f"replay: {len(results)} scenario{'s' * (len(results) != 1)}, {sum(1 for r in results if r['problems'])} failed")
     return status
 
 

@@ -59,7 +59,7 @@ class Session:
 
 
 def listening(kind, port, nclients):
-    print(f"{socket.gethostname()} listening on port {port} for {nclients} clients ({kind})", flush=True)
+    print(f"{socket.gethostname()} listening on port {port} for {nclients} client{'s' * (nclients != 1)} ({kind})", flush=True)
 
 
 # socketserver: one handler class, ThreadingTCPServer starts a thread per connection.

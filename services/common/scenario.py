@@ -209,8 +209,8 @@ def main(argv):
         print(f"scenario: {e}", file=sys.stderr)
         return 2
     if len(argv) > 3 and argv[3].isdigit() and len(sc.hosts) < int(argv[3]):
-        print(f"scenario: {shown} has parts for {len(sc.hosts)} hosts, and the server waits for NCLIENTS={argv[3]}",
-              file=sys.stderr)
+        hosts = f"{len(sc.hosts)} host{'s' * (len(sc.hosts) != 1)}"
+        print(f"scenario: {shown} has parts for {hosts}, and the server waits for NCLIENTS={argv[3]}", file=sys.stderr)
         return 2
     return 0
 

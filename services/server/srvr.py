@@ -288,8 +288,8 @@ def main(argv):
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGUSR1, abandon)
     try:  # from the line that says it listens: Ctrl-C right after it ends the session as any other
-        log.info("%s listening on port %d for %d clients (%s; %s)", socket.gethostname(), port, tally.nclients,
-                 SERVER_VARIANT, interpreter())
+        log.info("%s listening on port %d for %d client%s (%s; %s)", socket.gethostname(), port, tally.nclients,
+                 "s" * (tally.nclients != 1), SERVER_VARIANT, interpreter())
         if join_wait is not None:
             threading.Thread(target=watch_joins, args=(tally, join_wait, threading.main_thread().ident),
                              daemon=True).start()

@@ -135,7 +135,7 @@ def check(results, command, interleaved=False, anywhere=False, session=None):
 def pdb_session(lab):
     """The pdb lesson: the server in the foreground, a client typing 5 then 0; the server's screen."""
     server = lab.terminal("docker compose run --rm --use-aliases -e BREAKPOINT=on -e NCLIENTS=1 server")
-    server.expect("for 1 clients", timeout=120)
+    server.expect("for 1 client ", timeout=120)
     client = lab.terminal("docker compose run --rm --no-deps client1 python3 clnt.py a.b.c 2000")
     client.expect("input k ", timeout=120)
     client.type("5\n")

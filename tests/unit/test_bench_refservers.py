@@ -95,7 +95,7 @@ def test_main_prints_listening_then_the_final_value(kind):
                          stdout=subprocess.PIPE, text=True, env=env)
     try:
         first = p.stdout.readline()
-        found = re.search(r"listening on port (\d+) for 1 clients \((\w+)\)$", first.strip())
+        found = re.search(r"listening on port (\d+) for 1 client \((\w+)\)$", first.strip())
         assert found and found[2] == kind, first
         port = int(found[1])
         with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as c:

@@ -189,7 +189,7 @@ def test_a_part_that_never_leaves_is_refused():
 @pytest.mark.parametrize("text, nclients, line", [
     (None, 2, "scenario: scenarios/nope.scn: No such file or directory"),
     ("u.v.w: zz 0\n", 2, "scenario: scenarios/nope.scn:1: 'zz' is not " + scenario.TOKEN_HELP),
-    ("u.v.w: 1 0\n", 2, "scenario: scenarios/nope.scn has parts for 1 hosts, and the server waits for NCLIENTS=2"),
+    ("u.v.w: 1 0\n", 2, "scenario: scenarios/nope.scn has parts for 1 host, and the server waits for NCLIENTS=2"),
 ])
 def test_lab_check_refuses_in_one_line(tmp_path, text, nclients, line):
     """python3 -m common.scenario, run before the lab starts: one line naming the file as the user wrote it, exit 2."""
