@@ -30,7 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-from threadlab.lab import ROOT, interrupted
+from threadlab.lab import ROOT, engine_problem, interrupted
 
 SERVICES = ROOT / "services"
 HOSTS = ("u.v.w", "x.y.z", "r.s.t", "o.p.q")
@@ -223,6 +223,9 @@ def main(argv):
     ap.add_argument("--quick", action="store_true", help="a fifth of the loop, a quarter of the scenario")
     ap.add_argument("--json", type=Path, metavar="FILE", help="also write the raw figures to FILE")
     args = ap.parse_args(argv[1:])
+    if problem := engine_problem():
+        print(f"race: {problem}", file=sys.stderr)
+        return 2
     started = time.monotonic()
     try:
         rows, raw = measure(args.quick, say=lambda m: print(m, file=sys.stderr, flush=True))

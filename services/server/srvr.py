@@ -50,8 +50,11 @@ import sys
 import threading
 import time
 
-from common import protocol
-from common.settings import LOG_LEVELS, choice, number
+try:
+    from common import protocol
+    from common.settings import LOG_LEVELS, choice, number
+except ImportError:  # run from the repo as a plain script: services/ is not on the path
+    sys.exit("srvr.py: run it with services/ on the path: PYTHONPATH=services python3 services/server/srvr.py PORT")
 
 NCLIENTS = os.environ.get("NCLIENTS", "2")
 MAX_CLIENTS = os.environ.get("MAX_CLIENTS", "100")

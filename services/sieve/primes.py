@@ -23,7 +23,10 @@ import os
 import sys
 import threading
 
-from sieve import sieved, variants
+try:
+    from sieve import sieved, variants
+except ImportError:  # run from the repo as a plain script: services/ is not on the path
+    sys.exit("primes.py: run it with services/ on the path: PYTHONPATH=services python3 services/sieve/primes.py N THREADS")
 
 SIEVE_VARIANT = os.environ.get("SIEVE_VARIANT", "threading")
 SWITCH_INTERVAL = os.environ.get("SWITCH_INTERVAL", "")  # seconds; empty: Python's 0.005

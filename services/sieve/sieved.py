@@ -20,8 +20,11 @@ import socket
 import sys
 import threading
 
-from common.settings import LOG_LEVELS, choice, number
-from sieve import variants
+try:
+    from common.settings import LOG_LEVELS, choice, number
+    from sieve import variants
+except ImportError:  # run from the repo as a plain script: services/ is not on the path
+    sys.exit("sieved.py: run it with services/ on the path: PYTHONPATH=services python3 services/sieve/sieved.py")
 
 try:  # a bad one is main()'s one line, not a traceback here: primes.py imports this module too
     PORT = number("SIEVE_PORT", os.environ.get("SIEVE_PORT", "2001"), int, 1, 65535)

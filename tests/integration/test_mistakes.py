@@ -6,6 +6,7 @@ port taken, the lab did not come up)."""
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -54,6 +55,12 @@ WITHOUT_DOCKER = [
      "clnt.py: nope.scn: No such file or directory"),
     ("clnt.py run from the repo without services/ on the path", CLIENT + ["a.b.c", "2000"], {"PYTHONPATH": ""}, 1,
      "clnt.py: run it with services/ on the path: PYTHONPATH=services python3 services/client/clnt.py HOST PORT"),
+    ("srvr.py run from the repo without services/ on the path", SERVER + ["2000"], {"PYTHONPATH": ""}, 1,
+     "srvr.py: run it with services/ on the path: PYTHONPATH=services python3 services/server/srvr.py PORT"),
+    ("primes.py run from the repo without services/ on the path", PRIMES + ["100", "2"], {"PYTHONPATH": ""}, 1,
+     "primes.py: run it with services/ on the path: PYTHONPATH=services python3 services/sieve/primes.py N THREADS"),
+    ("sieved.py run from the repo without services/ on the path", WORKER, {"PYTHONPATH": ""}, 1,
+     "sieved.py: run it with services/ on the path: PYTHONPATH=services python3 services/sieve/sieved.py"),
     ("a scenario that is not there, to replay", ["scripts/replay", "scenarios/nope.scn"], {}, 2,
      "replay: scenarios/nope.scn: No such file or directory"),
     ("no scenario at all, to replay", ["scripts/replay"], {}, 2, "usage: scripts/replay [-v] SCENARIO [SCENARIO ...]"),
@@ -81,6 +88,27 @@ def assert_one_line(r, code, line):
 def test_mistake_without_the_lab(what, command, settings, code, line):
     """A mistake in a setting, an argument or a file: the one line and the exit code, at once."""
     assert_one_line(run(command, settings), code, line)
+
+
+NEEDS_DOCKER = [
+    (["scripts/replay", SCENARIO], "replay: no docker command: install Docker Engine"),
+    (["scripts/check", "server", "tests/students/server/good_selectors.py"],
+     "check: no docker command: install Docker Engine"),
+    (["scripts/capture"], "capture: no docker command: install Docker Engine"),
+    (["scripts/race", "--quick"], "race: no docker command: install Docker Engine"),
+    (["scripts/balance", "--quick"],
+     "balance: no docker command: install Docker Engine (or run with --local to sieve in this machine's Python)"),
+    (["scripts/bench", "--quick"], "bench: no docker command: install Docker Engine: the benchmark needs it"),
+]
+
+
+@pytest.mark.parametrize("command, line", NEEDS_DOCKER, ids=[c[0] for c, _ in NEEDS_DOCKER])
+def test_a_lab_command_without_docker(tmp_path, command, line):
+    """A command that needs the engine, on a machine without docker: one line and exit 2, nothing tried."""
+    for tool in ("bash", "env", "dirname"):
+        (tmp_path / tool).symlink_to(shutil.which(tool))
+    (tmp_path / "python3").symlink_to(sys.executable)
+    assert_one_line(run(command, {"PATH": str(tmp_path)}), 2, line)
 
 
 def test_port_in_use_is_one_line():
@@ -120,7 +148,7 @@ def mistaken(docker_engine, scenarios):
     ("nope.scn", "scenario: scenarios/nope.scn: No such file or directory"),
     ("broken.scn", "scenario: scenarios/broken.scn:1: 'zz' is not a number, \"text\", a wait like +0.5, a repeat like "
      "3*1, or EOF"),
-    ("lonely.scn", "scenario: scenarios/lonely.scn has parts for 1 hosts, and the server waits for NCLIENTS=2"),
+    ("lonely.scn", "scenario: scenarios/lonely.scn has parts for 1 host, and the server waits for NCLIENTS=2"),
 ])
 def test_bad_scenario_ends_docker_compose_up(mistaken, scenario_file, line):
     """docker compose up with a SCENARIO that is missing, malformed or too small for NCLIENTS ends at once, exit 1,
