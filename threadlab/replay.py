@@ -17,6 +17,7 @@ last line "replay: interrupted", once the lab is down.
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -159,17 +160,30 @@ def report(result):
             "order; the scenario's expectations hold")
 
 
+def check_settings():
+    """REPLAY_NET and REPLAY_PROJECT as Compose and the engine take them, or exit 2 with one line."""
+    octet = r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+    if not re.fullmatch(rf"{octet}\.{octet}\.{octet}", NET):
+        refuse(f"replay: REPLAY_NET must be an address's first three parts, like 10.9.3, not {NET!r}")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", PROJECT):
+        refuse(f"replay: REPLAY_PROJECT must be lowercase letters, digits, - and _, not {PROJECT!r}")
+
+
 def main(argv):
     paths = [a for a in argv[1:] if a != "-v"]
     if not paths or any(a.startswith("-") and a != "-v" for a in argv[1:]):
         refuse("usage: scripts/replay [-v] SCENARIO [SCENARIO ...]")
+    check_settings()
     scenarios = load(paths)
     if problem := engine_problem():
         refuse(f"replay: {problem}")
     hosts = sorted({h for sc in scenarios for h in sc.hosts}, key=list(SERVICES).index)
     lab = Lab(PROJECT, NET, files=("docker-compose.yml", IDLE))
     stop_like_ctrl_c()
-    OUT.mkdir(parents=True, exist_ok=True)
+    try:
+        OUT.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        refuse(f"replay: REPLAY_OUT {OUT}: {e.strerror}")
     if lab.compose("ps", "-a", "-q").stdout.strip():
         refuse(f"replay: {PROJECT} is up already (another replay?); end it with "
                f"docker compose -p {PROJECT} down, or set REPLAY_PROJECT and REPLAY_NET")

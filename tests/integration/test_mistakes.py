@@ -63,6 +63,13 @@ WITHOUT_DOCKER = [
      "sieved.py: run it with services/ on the path: PYTHONPATH=services python3 services/sieve/sieved.py"),
     ("a scenario that is not there, to replay", ["scripts/replay", "scenarios/nope.scn"], {}, 2,
      "replay: scenarios/nope.scn: No such file or directory"),
+    ("REPLAY_NET out of range", ["scripts/replay", SCENARIO], {"REPLAY_NET": "10.9.300"}, 2,
+     "replay: REPLAY_NET must be an address's first three parts, like 10.9.3, not '10.9.300'"),
+    ("REPLAY_PROJECT with capitals", ["scripts/replay", SCENARIO], {"REPLAY_PROJECT": "My-Replay"}, 2,
+     "replay: REPLAY_PROJECT must be lowercase letters, digits, - and _, not 'My-Replay'"),
+    ("REPLAY_OUT where no folder can be made", ["scripts/replay", SCENARIO],
+     {"REPLAY_OUT": "/proc/no-such-folder", "REPLAY_PROJECT": "threadlab-test-mistakes-out"}, 2,
+     "replay: REPLAY_OUT /proc/no-such-folder: No such file or directory"),
     ("no scenario at all, to replay", ["scripts/replay"], {}, 2, "usage: scripts/replay [-v] SCENARIO [SCENARIO ...]"),
     ("replay without Compose v2", ["scripts/replay", SCENARIO], {"DOCKER_CONFIG": "/nonexistent"}, 2,
      "replay: no Compose v2 (scripts/install-compose installs it)"),
@@ -189,6 +196,21 @@ def test_client_before_the_server(mistaken):
                        cwd=ROOT, env=mistaken.env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert r.returncode == 1 and "Traceback" not in r.stdout + r.stderr
     assert r.stderr.strip().splitlines()[-1].startswith("clnt.py: cannot "), r.stderr
+
+
+def test_a_replay_whose_lab_is_up_already(tmp_path):
+    """scripts/replay while its project has a container (another replay, or one cut short): one line, exit 2,
+    and that lab left as it was."""
+    name = project("threadlab-test-mistakes-upalready")
+    other = Lab(name, net(10))
+    other.compose("up", "--no-start", "--no-deps", "server")
+    try:
+        r = run(["scripts/replay", SCENARIO], dict(REPLAY_PROJECT=name, REPLAY_NET=net(10), REPLAY_OUT=str(tmp_path)))
+        assert_one_line(r, 2, f"replay: {name} is up already (another replay?); end it with docker compose -p {name} "
+                              "down, or set REPLAY_PROJECT and REPLAY_NET")
+        assert other.compose("ps", "-a", "-q", "server").stdout.strip()
+    finally:
+        other.down()
 
 
 def test_bad_setting_in_a_replay(tmp_path):
