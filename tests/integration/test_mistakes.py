@@ -190,6 +190,39 @@ def test_clients_that_never_come_end_docker_compose_up(mistaken, scenario_file, 
     assert "Traceback" not in out
 
 
+CLIENT1 = ["run", "--rm", "-T", "client1"]
+# (what the person did, the compose command, settings, exit code, what the output ends with or holds)
+IN_THE_LAB = [
+    ("a wrong port", CLIENT1 + ["python3", "clnt.py", "a.b.c", "2001"], {}, 1,
+     "clnt.py: cannot reach a.b.c:2001: Connection refused"),
+    ("a scenario that is not there, played by hand", CLIENT1 + ["python3", "clnt.py", "a.b.c", "2000", "--play",
+                                                              "/scenarios/nope.scn"], {}, 2,
+     "clnt.py: /scenarios/nope.scn: No such file or directory"),
+    ("a SCENARIO that is not there, in run", CLIENT1, {"SCENARIO": "nope.scn"}, 1,
+     'service "scenario" didn\'t complete successfully: exit 2'),
+    ("a malformed SCENARIO, in run", CLIENT1, {"SCENARIO": "broken.scn"}, 1,
+     'service "scenario" didn\'t complete successfully: exit 2'),
+    ("PORT that is not a number, in up", ["up"], {"PORT": "abc"}, 1,
+     "srvr.py: port must be a number from 1 to 65535, not 'abc'"),
+    ("LAB_NET out of range, in up", ["up"], {"LAB_NET": "10.9.300"}, 1, "Invalid subnet 10.9.300.0/24"),
+    ("SERVER_PYTHON that the lab has no base for, in up", ["up"], {"SERVER_PYTHON": "3.12"}, 17,
+     "threadlab-base:3.12"),
+]
+
+
+@pytest.mark.parametrize("what, args, settings, code, shown", IN_THE_LAB, ids=[m[0] for m in IN_THE_LAB])
+def test_mistake_in_the_lab(mistaken, what, args, settings, code, shown):
+    """A mistake in a compose command or its settings: its exit code and the line that says why, no traceback,
+    no hang. What Docker or Compose says itself (a subnet, a base image) is theirs: the README says what it means."""
+    env = {**mistaken.env, "SCENARIO": "elsewhere.scn", **settings}  # the test's folder has no tutorial.scn
+    r = subprocess.run(mistaken.command(*args), cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, timeout=180)
+    mistaken.down()
+    out = ERASE.sub("", r.stdout + r.stderr)
+    assert r.returncode == code, out
+    assert shown in out and "Traceback" not in out, out
+
+
 def test_client_before_the_server(mistaken):
     """A client started with no server up: one line and exit 1, not a hang."""
     r = subprocess.run(mistaken.command("run", "--rm", "--no-deps", "-T", "client1", "python", "clnt.py", "a.b.c", "2000"),
