@@ -188,8 +188,13 @@ NO_PATH = {"PYTHONPATH": ""}  # a person's shell: not the suite's services/ on t
 
 
 def group_compose_up(lab, out):
-    for command in ["docker compose up", "docker logs $(docker compose ps -aq server)",
-                    "SCENARIO=nope.scn docker compose up", "SERVER_VARIANT=asyncio WAIT=busy docker compose up"]:
+    logs = "docker logs $(docker compose ps -aq server)"
+    for command in ["docker compose up", logs]:
+        out[command] = lab.run(command)
+    for command in ["docker compose up", "docker compose up --force-recreate"]:  # the log of a reused host, then fresh
+        lab.run(command)
+        out[f"{logs} after {command}"] = lab.run(logs)
+    for command in ["SCENARIO=nope.scn docker compose up", "SERVER_VARIANT=asyncio WAIT=busy docker compose up"]:
         out[command] = lab.run(command)
     out["LOCK=maybe scripts/replay scenarios/tutorial.scn"] = lab.run("LOCK=maybe scripts/replay scenarios/tutorial.scn")
 
@@ -307,6 +312,15 @@ def test_compose_up_runs_the_tutorial_and_ends(results):
     ok(results, "docker compose up")
     check(results, "docker compose up", interleaved=True, session="server-1")
     check(results, "docker logs $(docker compose ps -aq server)", session="")
+
+
+def test_a_reused_server_keeps_every_session_in_its_log(results):
+    """The README: up again reuses a.b.c and its log, so the log holds each session; --force-recreate starts one
+    afresh."""
+    logs = "docker logs $(docker compose ps -aq server)"
+    finals = lambda command: [line for line in results[f"{logs} after {command}"][1] if "the final value" in line]
+    assert finals("docker compose up") == ["the final value of v is 95"] * 2
+    assert finals("docker compose up --force-recreate") == ["the final value of v is 95"]
 
 
 def test_checker_card_and_class(results):
