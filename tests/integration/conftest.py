@@ -1,6 +1,7 @@
 """The live lab: one per test session, under its own project name, always torn down."""
 
 import fcntl
+import importlib.util
 import os
 import re
 import subprocess
@@ -9,7 +10,11 @@ import pytest
 import testinfra
 from replays import Replay
 
-from threadlab.lab import CLIENTS, IDLE, ROOT, Lab, engine_keeps, engine_problem
+from threadlab.lab import CLIENTS, ERASE, IDLE, ROOT, Lab, engine_keeps, engine_problem
+
+_spec = importlib.util.spec_from_file_location("readme_blocks", ROOT / "tests" / "unit" / "test_readme.py")
+readme = importlib.util.module_from_spec(_spec)  # the docs' blocks and their placeholders
+_spec.loader.exec_module(readme)
 
 
 @pytest.fixture(scope="session")
@@ -134,7 +139,8 @@ def replays(docker_engine, tmp_path_factory):
     runs = [("stock", [*SCENARIOS, wrong], {}),
             # its main thread spins holding the interpreter: each round trip waits for it a switch interval
             ("_thread", SCENARIOS, {"SERVER_VARIANT": "thread", "SWITCH_INTERVAL": "0.0005"}),
-            ("asyncio without a lock", SCENARIOS, {"SERVER_VARIANT": "asyncio", "LOCK": "off"})]
+            ("asyncio without a lock", SCENARIOS, {"SERVER_VARIANT": "asyncio", "LOCK": "off"}),
+            ("tutorial", [ROOT / "scenarios" / "tutorial.scn"], {})]  # the README's replay, as written
     started = {}
     try:
         for i, (name, scenarios, settings) in enumerate(runs):
@@ -150,15 +156,33 @@ def replay(i, scenarios, out, **settings):
     return Replay(project(f"threadlab-test-replay{i}"), net(11 + i), scenarios, out, **settings)
 
 
-def alone(replays, scenarios, out, **settings):
+def alone(replays, scenarios, out, documented=None, **settings):
     """scripts/replay once the replays that run together have ended: (exit code, output, results).
 
     For what depends on timing. Beside three other labs, the contention scenario's clients got so
     little CPU that their k's never met at the server, and LOCK=off lost no update.
+    documented: the docs' command line this run is, whose block its output must match.
     """
     for r in replays.values():
         r.result()
-    return replay(len(replays), scenarios, out, **settings).result()
+    run = replay(len(replays), scenarios, out, **settings)
+    if documented:
+        as_documented(documented, run)
+    return run.result()
+
+
+def as_documented(command, run):
+    """A replay's output and exit code are its command's block in the docs (README.md, docs/lessons), read as a
+    person's run: the replay's own project, net and folder there as threadlab-replay, 10.9.3 and out/replay."""
+    code, out, _ = run.result()
+    text = ERASE.sub("", out).replace(run.project, "threadlab-replay").replace(f"{run.net}.", "10.9.3.")
+    text = text.replace(f"{ROOT}/", "")  # the scenarios as the docs name them, from the checkout
+    lines = text.replace(f"{os.path.relpath(run.out, ROOT)}/", "out/replay/").splitlines()  # as replay shows it
+    block = next((b for b in readme.blocks() if b.command == command), None)
+    assert block, f"{command!r} is in no block of the docs"
+    assert code == block.exit_code and readme.matches(block.expected, lines), \
+        "\n".join([f"{block.path.name}:{block.line}: wanted", *block.expected, f"[exit {block.exit_code}]", "got", *lines,
+                   f"[exit {code}]"])
 
 
 @pytest.hookimpl(hookwrapper=True)

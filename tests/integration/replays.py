@@ -13,8 +13,7 @@ class Replay:
     """scripts/replay over scenarios, with settings for the server, started now in project `project` on net."""
 
     def __init__(self, project, net, scenarios, out, **settings):
-        self.project = project
-        self.out = out
+        self.project, self.net, self.out = project, net, out
         self.proc = subprocess.Popen(REPLAY + [str(s) for s in scenarios], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True,
                                      env=dict(os.environ, REPLAY_PROJECT=project, REPLAY_NET=net,

@@ -4,7 +4,7 @@ import re
 import subprocess
 
 import pytest
-from conftest import SCENARIOS, alone
+from conftest import SCENARIOS, alone, as_documented
 
 from threadlab.lab import Terminal
 
@@ -45,6 +45,11 @@ def test_shipped_scenario_passes(replays, name):
                                         results[name]["main thread"]).groups())
     assert used <= 0.1 * waited + 0.05  # the main thread sleeps while clients are served
     assert re.search(rf"replay \S*{name}\.scn: \d+ clients on a\.b\.c:2000\n(.*\n)*?  PASS ", out)
+
+
+def test_the_readmes_replay(replays):
+    """`scripts/replay scenarios/tutorial.scn` prints the README's block."""
+    as_documented("scripts/replay scenarios/tutorial.scn", replays["tutorial"])
 
 
 def test_failing_scenario_is_reported_and_exits_1(replays):

@@ -66,7 +66,7 @@ COMMANDS = {
     "MAX_CLIENTS=300 docker compose up -d --wait server": f"{INTEGRATION}::test_load",
     "docker compose run --rm --no-deps client1 python3 clnt.py a.b.c 2000 --load 250 --ks 40":
         f"{INTEGRATION}::test_load",
-    "scripts/replay scenarios/tutorial.scn": f"{REPLAY}::test_shipped_scenario_passes",
+    "scripts/replay scenarios/tutorial.scn": f"{REPLAY}::test_the_readmes_replay",
     # docs/lessons
     "LOCK=off RACE_YIELD=on scripts/replay scenarios/contention.scn":
         f"{LESSONS}::test_race_without_the_lock_loses_updates",
@@ -74,7 +74,7 @@ COMMANDS = {
     "WAIT=busy scripts/replay scenarios/tutorial.scn": f"{LESSONS}::test_busy_wait_burns_a_core_while_clients_think",
     "SERVER_VARIANT=asyncio LOCK=off scripts/replay scenarios/*.scn": f"{LESSONS}::test_variant_passes_every_shipped_replay",
     "SERVER_VARIANT=asyncio LOCK=off RACE_YIELD=on scripts/replay scenarios/contention.scn":
-        f"{LESSONS}::test_race_without_the_lock_loses_updates",
+        f"{LESSONS}::test_asyncio_loses_updates_with_an_await_in_the_window",
     "SIEVE_VARIANT=thread docker compose run --rm sieve python3 primes.py 100000 1": f"{INTEGRATION}::test_sieve_lessons",
     "SIEVE_VARIANT=thread docker compose run --rm sieve python3 primes.py 100 1 --as-printed":
         f"{INTEGRATION}::test_sieve_lessons",
