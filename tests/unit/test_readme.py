@@ -70,7 +70,7 @@ COMMANDS = {
     # docs/lessons
     "LOCK=off RACE_YIELD=on scripts/replay scenarios/contention.scn":
         f"{LESSONS}::test_race_without_the_lock_loses_updates",
-    "scripts/race": "tests/integration/test_race.py::test_on_free_threaded_python_no_lock_loses_updates",
+    "scripts/race": "tests/integration/test_race_script.py::test_the_table_has_a_row_for_each_measure",
     "WAIT=busy scripts/replay scenarios/tutorial.scn": f"{LESSONS}::test_busy_wait_burns_a_core_while_clients_think",
     "SERVER_VARIANT=asyncio LOCK=off scripts/replay scenarios/*.scn": f"{LESSONS}::test_variant_passes_every_shipped_replay",
     "SERVER_VARIANT=asyncio LOCK=off RACE_YIELD=on scripts/replay scenarios/contention.scn":
