@@ -62,3 +62,14 @@ def test_quick_bench_writes_the_json(quick):
                                          *(["segmented-ft"] if have_ft_base() else [])}
     assert all(c == {100000: 9592, 1000000: 78498}[n] for (_, n, _), c in counts.items()), counts
     assert result["machine"]["cores"] >= 1 and result["machine"]["date"]
+
+
+def test_report_reprints_the_tables(quick):
+    """`scripts/bench --report DIR/bench.json` prints the run's tables again from its JSON, without measuring."""
+    code, out, folder = quick
+    assert code == 0, out
+    r = subprocess.run(["scripts/bench", "--report", str(folder / "bench.json")], cwd=ROOT, capture_output=True,
+                       text=True, timeout=120, env=dict(os.environ, BENCH_INSTALL="0"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    table = re.search(r"^round trips/s, 8 clients .*$", out, re.M).group(0)
+    assert table in r.stdout

@@ -31,6 +31,15 @@ def test_race_without_the_lock_loses_updates(replays, tmp_path):
     assert "  FAIL    lost updates: " in out
 
 
+def test_without_the_forced_yield_3_11_loses_nothing(replays, tmp_path):
+    """`LOCK=off scripts/replay scenarios/contention.scn` on 3.11 with the GIL: no update lost, every time (the
+    interpreter can switch threads nowhere between the read of v and the write: docs/race.md). A test that a
+    loss does not happen is reliable only because it cannot happen here."""
+    code, out, results = alone(replays, [ROOT / "scenarios" / "contention.scn"], tmp_path, LOCK="off")
+    assert code == 0, out
+    assert results["contention"]["final"] == 8000 and "GIL on" in results["contention"]["server"]
+
+
 def test_busy_wait_burns_a_core_while_clients_think(replays, tmp_path):
     """WAIT=busy: during the tutorial's session, whose clients mostly think, the main thread burns CPU the whole
     time; the blocking wait (the default, checked in test_replay) uses next to none."""

@@ -46,11 +46,11 @@ class ReadmeLab:
         text = text.replace(f"/tmp/{self.project}-replay/", "out/replay/")
         return text.replace(self.check_out, "out/check").splitlines()
 
-    def run(self, command, timeout=180, **env):
-        """readme_run: the command line as written, in bash, in this lab; (exit code, lines)."""
+    def run(self, command, timeout=180, raw=False, **env):
+        """readme_run: the command line as written, in bash, in this lab; (exit code, lines), raw: as printed."""
         r = subprocess.run(["bash", "-c", command], cwd=ROOT, env=dict(self.env, **env), stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
-        return r.returncode, self.clean(r.stdout)
+        return r.returncode, r.stdout.splitlines() if raw else self.clean(r.stdout)
 
     def terminal(self, command):
         return Terminal(["bash", "-c", command], self.env)
@@ -194,7 +194,10 @@ def group_compose_up(lab, out):
     for command in ["docker compose up", "docker compose up --force-recreate"]:  # the log of a reused host, then fresh
         lab.run(command)
         out[f"{logs} after {command}"] = lab.run(logs)
-    for command in ["SCENARIO=nope.scn docker compose up", "SERVER_VARIANT=asyncio WAIT=busy docker compose up"]:
+    for command in ["docker compose logs --no-log-prefix", "docker compose up | sed 's/\\x1b\\[2K//'"]:
+        out[command] = lab.run(command, raw=True)
+    for command in ["SCENARIO=nope.scn docker compose up", "docker compose logs scenario",
+                    "SERVER_VARIANT=asyncio WAIT=busy docker compose up"]:
         out[command] = lab.run(command)
     out["LOCK=maybe scripts/replay scenarios/tutorial.scn"] = lab.run("LOCK=maybe scripts/replay scenarios/tutorial.scn")
 
@@ -323,6 +326,16 @@ def test_a_reused_server_keeps_every_session_in_its_log(results):
     assert finals("docker compose up --force-recreate") == ["the final value of v is 95"]
 
 
+def test_compose_logs_erase_lines_and_sed_strips_them(results):
+    """The README: Compose's logs start lines with ESC[2K even with --no-log-prefix; piped through its sed, up
+    prints clean lines."""
+    ok(results, "docker compose logs --no-log-prefix", "docker compose up | sed 's/\\x1b\\[2K//'")
+    assert any(line.startswith("\x1b[2K") for line in results["docker compose logs --no-log-prefix"][1])
+    code, lines = results["docker compose up | sed 's/\\x1b\\[2K//'"]
+    assert code == 0 and not any("\x1b[2K" in line for line in lines)
+    assert "server-1    | the final value of v is 95" in lines
+
+
 def test_checker_card_and_class(results):
     """A student's report card as the README shows it; a class's lines (in the order students finish),
     summary and CSV."""
@@ -336,6 +349,8 @@ def test_common_mistakes_in_compose_up(results):
     ok(results)
     check(results, "SCENARIO=nope.scn docker compose up", anywhere=True)
     check(results, "SERVER_VARIANT=asyncio WAIT=busy docker compose up", anywhere=True)
+    # the README's table: in run, only Compose's line shows; the scenario host's log has the reason
+    assert results["docker compose logs scenario"][1] == ["scenario-1  | scenario: scenarios/nope.scn: No such file or directory"]
 
 
 def test_bad_setting_in_a_replay(results):

@@ -32,6 +32,12 @@ def test_compose_v1_loads_the_file():
     assert r.returncode == 0, r.stderr
 
 
+def test_a_b_c_runs_the_tutorials_command(config):
+    """The README: `python3 srvr.py 2000` runs as printed on a.b.c (its port PORT, 2000 by default)."""
+    assert config["services"]["server"]["command"] == ["python3", "srvr.py", "2000"]
+    assert config["services"]["server"]["hostname"] == "a.b.c"
+
+
 def test_every_host_has_its_own_name_and_address(config):
     """Each service is a host of one network, with a name and an address of its own in 10.9.0.0/24."""
     hosts = {name: (s["hostname"], s["networks"]["lab"]["ipv4_address"]) for name, s in config["services"].items()

@@ -95,6 +95,24 @@ COMMANDS = {
     "scripts/bench --quick": "tests/integration/test_bench.py::test_quick_bench_prints_the_tables",
 }
 
+# The commands the docs' prose names, in `code` (a program with its arguments, not a bare `docker compose run`),
+# and the test that runs each.
+PROSE = {
+    "python3 srvr.py 2000": "tests/unit/test_compose_file.py::test_a_b_c_runs_the_tutorials_command",
+    "python clnt.py a.b.c 2000": "tests/integration/test_py2.py::test_the_tutorials_session",
+    "docker compose logs --no-log-prefix": f"{INTEGRATION}::test_compose_logs_erase_lines_and_sed_strips_them",
+    "docker compose up | sed 's/\\x1b\\[2K//'": f"{INTEGRATION}::test_compose_logs_erase_lines_and_sed_strips_them",
+    "docker compose up --force-recreate": f"{INTEGRATION}::test_a_reused_server_keeps_every_session_in_its_log",
+    "docker compose logs scenario": f"{INTEGRATION}::test_common_mistakes_in_compose_up",
+    "scripts/test tests/unit": "scripts/test (its arguments go to pytest; CI runs it with none)",
+    "scripts/replay scenarios/*.scn": f"{REPLAY}::test_shipped_scenario_passes",
+    "scripts/replay scenarios/contention.scn": f"{REPLAY}::test_shipped_scenario_passes",
+    "LOCK=off scripts/replay scenarios/contention.scn": f"{LESSONS}::test_without_the_forced_yield_3_11_loses_nothing",
+    "docker compose -f docker-compose.yml -f compose.publish.yml up":
+        "tests/integration/test_classroom.py::test_only_the_server_runs_published_on_the_chosen_interface",
+    "scripts/bench --report out/bench/bench.json": "tests/integration/test_bench.py::test_report_reprints_the_tables",
+}
+
 PLACEHOLDERS = {"<N>": r"\d+", "<T>": r"\d+(?:\.\d+)?", "<IP>": r"\d+\.\d+\.\d+\.\d+", "<...>": r".*"}
 ANY_LINES = "<...>"
 
@@ -181,9 +199,31 @@ def test_every_registered_command_is_in_the_docs():
     assert not [c for c in COMMANDS if c not in documented]
 
 
+RUNNABLE = re.compile(r"(?:[A-Z_]+=\S* )*(?:docker compose \S+|docker (?!compose)\S+|scripts/[\w-]+|python3?|cat) +\S")
+
+
+def inline_commands(paths=DOCS):
+    """Every command line the docs' prose gives in `code` (a program and its arguments): [(path, command)]."""
+    found = []
+    for path in paths:
+        prose = re.sub(r"^```.*?^```", "", path.read_text(), flags=re.S | re.M)
+        for m in re.finditer(r"`([^`]+)`", prose):
+            command = " ".join(m.group(1).split())  # a span may break across lines
+            if RUNNABLE.match(command):
+                found.append((path, command))
+    return found
+
+
+def test_every_command_in_the_prose_has_a_test():
+    """A command in a sentence is a command too: a test runs it as written, as for the blocks' commands."""
+    missing = sorted({c for _, c in inline_commands() if c not in COMMANDS and c not in PROSE})
+    assert not missing, f"commands in the docs' prose that no test runs: add them to PROSE: {missing}"
+    assert not [c for c in PROSE if c not in {c for _, c in inline_commands()}]
+
+
 def test_the_tests_named_exist_and_name_their_commands():
     sources = {}
-    for command, where in COMMANDS.items():
+    for command, where in {**COMMANDS, **PROSE}.items():
         if where.startswith("scripts/"):
             assert (ROOT / where.split()[0]).exists(), where
             continue
