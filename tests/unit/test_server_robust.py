@@ -144,17 +144,19 @@ def test_slow_client_holds_no_one_back():
     assert s.final() == 203
 
 
-def free_port():
+def listening_server(settings):
+    """srvr.py on a free port with settings, once it says it listens: (process, port)."""
     with socket.create_server(("", 0)) as probe:
-        return probe.getsockname()[1]
+        port = probe.getsockname()[1]
+    p = run_server(settings, str(port))
+    assert "listening on port" in p.stdout.readline()
+    return p, port
 
 
 @pytest.mark.parametrize("variant", ["threading", "thread", "asyncio"])
 def test_join_wait_ends_a_session_short_of_nclients(variant):
     """JOIN_WAIT: one of NCLIENTS=2 came and left, and no other came within it: the total so far, exit 1."""
-    port = free_port()
-    p = run_server({"SERVER_VARIANT": variant, "NCLIENTS": "2", "JOIN_WAIT": "0.5"}, str(port))
-    assert "listening on port" in p.stdout.readline()
+    p, port = listening_server({"SERVER_VARIANT": variant, "NCLIENTS": "2", "JOIN_WAIT": "0.5"})
     with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as c:
         assert send(c, 42) == 42
         c.sendall(b"\0")
@@ -167,8 +169,7 @@ def test_join_wait_ends_a_session_short_of_nclients(variant):
 
 
 def test_join_wait_counts_from_the_start_when_no_client_comes():
-    port = free_port()
-    p = run_server({"JOIN_WAIT": "0.3"}, str(port))
+    p, _ = listening_server({"JOIN_WAIT": "0.3"})
     out, err = p.communicate(timeout=TIMEOUT)
     assert (p.returncode, out.splitlines()[-1], err) == (1, "stopped: the value of v so far is 0", "")
     assert "0 of 2 clients came" in out
@@ -177,9 +178,7 @@ def test_join_wait_counts_from_the_start_when_no_client_comes():
 @pytest.mark.parametrize("variant", ["threading", "thread", "asyncio"])
 def test_join_wait_does_not_run_while_a_client_is_connected(variant):
     """A client connected for four times JOIN_WAIT, the second coming only then: the session ends as usual."""
-    port = free_port()
-    p = run_server({"SERVER_VARIANT": variant, "NCLIENTS": "2", "JOIN_WAIT": "0.3"}, str(port))
-    assert "listening on port" in p.stdout.readline()
+    p, port = listening_server({"SERVER_VARIANT": variant, "NCLIENTS": "2", "JOIN_WAIT": "0.3"})
     with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as first:
         assert send(first, 5) == 5
         threading.Event().wait(1.2)
