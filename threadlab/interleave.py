@@ -254,7 +254,8 @@ def search(lock, ks, bound):
     if bound is None:
         print("search: every schedule (no preemption bound)")
     else:
-        print(f"search: bounded, at most {bound} preemption(s) per schedule (as in CHESS)")
+        print(f"search: bounded, at most {bound} preemption(s) per schedule, counted as CHESS counts them: only at "
+              "an instruction that touches v or the lock (a switch elsewhere changes nothing)")
         print(f"  {f'{cut} branch(es) past the bound not run' if cut else 'every schedule is within the bound'}")
     print("  a switch is tried before each instruction that reads or writes v or calls into vlock")
     print(f"schedules: {len(runs)}, lost an update: {len(lost)}")
