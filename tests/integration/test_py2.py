@@ -15,7 +15,7 @@ import pytest
 from conftest import net, project
 
 from threadlab import race
-from threadlab.lab import ROOT, Lab
+from threadlab.lab import ERASE, ROOT, Lab
 
 PROJECT = project("threadlab-test-py2")
 NET = net(40)
@@ -295,3 +295,37 @@ def test_build_py2_base_refuses_in_one_line_without_debian_11(docker_engine, tmp
     assert list(tmp_path.iterdir()) == []
     assert subprocess.run(["docker", "image", "inspect", "-f", "{{.Id}}", "threadlab-py2-base"],
                           capture_output=True, text=True).stdout.strip() == base
+
+
+def test_the_labs_clients_play_scenarios_against_the_original(lab):
+    """docker compose up with compose.py2.yml: the lab's own clients (Python 3) play a scenario against the
+    tutorial's srvr.py. tutorial.scn ends at 95. long.scn takes v past 255: line 29's chr(v) raises in the
+    serving thread whose v it is, and in the other's at its next k; each client, left without its v, exits 1;
+    the main thread spins on line 50 for good (no thread is left to count nclnt down): the lab never ends by
+    itself, and down ends it."""
+    Lab(PROJECT, NET).compose("build", "server", timeout=600)  # threadlab-host:3.11, the clients' image
+    player = Lab(PROJECT, NET, files=FILES, profiles=())
+    try:
+        r = subprocess.run(player.command("up"), cwd=ROOT, env=dict(player.env, SCENARIO="tutorial.scn"),
+                           capture_output=True, text=True, timeout=180)
+        assert r.returncode == 0 and "server-1    | the final value of v is 95" in ERASE.sub("", r.stdout), r.stdout
+        player.down()
+        long = subprocess.Popen(player.command("up"), cwd=ROOT, env=dict(player.env, SCENARIO="long.scn"),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline = time.monotonic() + 120
+            while len(ended := player.compose("ps", "-a", "-q", "--status", "exited", "client1", "client2")
+                      .stdout.split()) < 2:
+                assert time.monotonic() < deadline, "the clients did not end"
+                time.sleep(0.5)
+            codes = {subprocess.run(["docker", "inspect", "-f", "{{.State.ExitCode}}", c], capture_output=True,
+                                    text=True).stdout.strip() for c in ended}
+            assert codes == {"1"}, codes
+            assert player.compose("ps", "-q", "server").stdout.strip()  # still spinning
+            assert "ValueError: chr() arg not in range(256)" in player.compose("logs", "server").stdout
+            assert long.poll() is None
+        finally:
+            long.kill()
+            long.communicate()
+    finally:
+        player.down()
