@@ -17,7 +17,7 @@ what the command brought up is down. Three are otherwise, by design:
 - docker compose up: Compose's own: "Gracefully stopping...", the containers stopped or killed (not
   removed), its last line "canceled", exit 130 (now and then a panic of Compose 2.26.1, exit 2); docker
   compose down then removes them (test_compose_up_stops_and_down_removes says what it does). While it
-  builds, "#N CANCELED" and "canceled", exit 130, no container made.
+  builds, "canceled", exit 130, no container made ("#N CANCELED" first when a build step was running).
 
 At a terminal (the hand session, pdb), Ctrl-C is the key, typed: the terminal's own SIGINT, in the
 container when Compose gave it one. The base builds and scripts/test run with a throw-away TMPDIR (and
@@ -687,7 +687,8 @@ def test_compose_up_stops_and_down_removes(interrupted, stage):
     or, while it is still starting containers (a client waiting for a.b.c's health check, or just
     started), it kills them (exit 137, a.b.c prints nothing). It ends "canceled", exit 130; now and then
     it panics instead, "panic: close of closed channel", exit 2: docker/compose#11710, fixed after 2.26.1.
-    While its images build (up --build) it cancels the build ("#N CANCELED"), makes no container and ends
+    While its images build (up --build) it cancels the build ("#N CANCELED" for a step that was running: in
+    one CI run Ctrl-C came before any step had started, and there was none), makes no container and ends
     "canceled", exit 130; the images keep their old tags (BuildKit tags one once it is built).
     """
     r = interrupted[f"docker compose up {stage}"].result()
@@ -696,7 +697,7 @@ def test_compose_up_stops_and_down_removes(interrupted, stage):
     assert "Traceback" not in r["out"] + r["err"], said
     building = stage.endswith("images build")
     if building:
-        assert " CANCELED" in r["out"] + r["err"] and r["server exit"] == "", said
+        assert r["server exit"] == "", said  # no container made
     else:
         assert "Gracefully stopping... (press Ctrl+C again to force)" in r["err"], said
     last = r["err"].strip().splitlines()[-1]
