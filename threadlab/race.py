@@ -162,7 +162,11 @@ def run_in(image, mount, python, code, *args, timeout=180):
                             "-e", "PYTHONUNBUFFERED=1", image, python, "-c", code, *map(str, args)],
                            capture_output=True, text=True, timeout=timeout)
     except (KeyboardInterrupt, subprocess.TimeoutExpired):  # its threads would go on adding after docker run ends
-        subprocess.run(["docker", "rm", "-f", container_name()], capture_output=True)
+        # a docker run cut short just after it asked may still see the container made: look for 3 s
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            subprocess.run(["docker", "rm", "-f", container_name()], capture_output=True)
+            time.sleep(0.2)
         raise
     lines = r.stdout.strip().splitlines()
     if r.returncode != 0 or not lines:

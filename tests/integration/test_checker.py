@@ -246,8 +246,8 @@ def test_a_server_sending_v_as_text_gets_a_hint(runs):
     run, work = runs["text_v"]
     assert run.result().returncode == 1, run.result().stdout + run.result().stderr
     (check,) = json.loads((work / "text_v.json").read_text())["checks"]
-    assert check["reason"].startswith("no serial order fits: ")
-    hint = re.search(r"; every v is a digit's code \((\d+) is '(\d)'\): v sent as text, not one byte\?$", check["reason"])
+    # the first problem is "no serial order fits" or "lost updates", as the digits fall; the hint follows either
+    hint = re.search(r"; every v is a digit's code \((\d+) is '(\d)'\): v sent as text, not one byte\?", check["reason"])
     assert hint and chr(int(hint[1])) == hint[2], check["reason"]
 
 
